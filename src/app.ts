@@ -1,0 +1,85 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Config } from './config.js';
+import { validatorCompiler } from './validation.js';
+import { ErrorSchema } from './schemas/common.js';
+import { UserSchema } from './schemas/users.js';
+import { ProductSchema } from './schemas/products.js';
+import { PurchaseSchema } from './schemas/purchases.js';
+import errorHandler from './plugins/app/error-handler.js';
+import metrics from './plugins/external/metrics.js';
+import swagger from './plugins/external/swagger.js';
+import redis from './plugins/app/redis.js';
+import stores from './plugins/app/stores.js';
+import jwt from './plugins/external/jwt.js';
+import rateLimit from './plugins/external/rate-limit.js';
+import auth from './plugins/app/auth.js';
+import healthRoutes from './routes/health.js';
+import authRoutes from './routes/auth.js';
+import userRoutes from './routes/users.js';
+import productRoutes from './routes/products.js';
+import purchaseRoutes from './routes/purchases.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+// A request id from NGINX or the client is kept if it is safe to log; otherwise a new one is made.
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const requestId = (request: IncomingMessage) => {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+};
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash', 'password'], censor: '[redacted]' },
+  };
+}
+
+/** Builds the whole app (and connects to Redis) without listening: the server and the tests both use it. */
+export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    genReqId: requestId,
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.setValidatorCompiler(validatorCompiler);
+  for (const schema of [ErrorSchema, UserSchema, ProductSchema, PurchaseSchema]) app.addSchema(schema);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandler);
+  await app.register(metrics);
+  await app.register(swagger);
+  await app.register(redis);
+  await app.register(stores);
+  await app.register(jwt);
+  await app.register(rateLimit);
+  await app.register(auth);
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { prefix: '/auth' });
+      await api.register(userRoutes, { prefix: '/users' });
+      await api.register(productRoutes, { prefix: '/products' });
+      await api.register(purchaseRoutes, { prefix: '/purchases' });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,160 @@
+import envSchema from 'env-schema';
+import { Type, type Static } from '@sinclair/typebox';
+
+/** The only place that reads process.env: everything else receives a typed Config. */
+
+const DEV_JWT_SECRET = 'evergreen-dev-secret-change-me-0123456789';
+
+const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+const PositiveInt = (def: number, max = 2 ** 31) => Type.Integer({ minimum: 1, maximum: max, default: def });
+const PortList = (def: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: def });
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Optional(Port(3001)),
+  API_PORTS: PortList('3001,3002'),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), {
+    default: 'info',
+  }),
+  TRUST_PROXY: Type.String({ default: 'loopback' }),
+
+  SENTINELS: Type.Optional(Type.String({ pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' })),
+  SENTINEL_HOST: Type.String({ default: '127.0.0.1' }),
+  SENTINEL_PORTS: PortList('26379,26380,26381'),
+  REDIS_MASTER_NAME: Type.String({ default: 'evergreen', minLength: 1 }),
+  REDIS_PASSWORD: Type.Optional(Type.String()),
+  SENTINEL_PASSWORD: Type.Optional(Type.String()),
+  KEY_PREFIX: Type.String({ default: 'eg:' }),
+  REDIS_COMMAND_TIMEOUT_MS: PositiveInt(1500),
+  REDIS_SOCKET_TIMEOUT_MS: PositiveInt(2000),
+  REDIS_CONNECT_TIMEOUT_MS: PositiveInt(1000),
+  REDIS_READY_TIMEOUT_MS: PositiveInt(30000),
+  TX_POOL_SIZE: PositiveInt(8, 256),
+
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_EXPIRES_IN_SECONDS: PositiveInt(3600),
+  BCRYPT_COST: Type.Integer({ minimum: 4, maximum: 15, default: 10 }),
+  ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3, maxLength: 32 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 72 })),
+
+  RATE_LIMIT_MAX: PositiveInt(600),
+  LOGIN_RATE_LIMIT_MAX: PositiveInt(10),
+  RATE_LIMIT_WINDOW_MS: PositiveInt(60000),
+
+  IDEMPOTENCY_TTL_SECONDS: PositiveInt(86400),
+  IDEMPOTENCY_LOCK_MS: PositiveInt(10000),
+  PURCHASE_MAX_RETRIES: PositiveInt(100, 10000),
+  WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 1 }),
+  WAIT_TIMEOUT_MS: PositiveInt(500),
+  BODY_LIMIT_BYTES: PositiveInt(16384),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxy: string;
+  bodyLimit: number;
+  redis: {
+    sentinels: HostPort[];
+    masterName: string;
+    password: string | undefined;
+    sentinelPassword: string | undefined;
+    keyPrefix: string;
+    commandTimeoutMs: number;
+    socketTimeoutMs: number;
+    connectTimeoutMs: number;
+    readyTimeoutMs: number;
+    txPoolSize: number;
+  };
+  auth: {
+    jwtSecret: string;
+    jwtExpiresInSeconds: number;
+    bcryptCost: number;
+    admin: { username: string; password: string } | undefined;
+  };
+  rateLimit: { max: number; loginMax: number; windowMs: number };
+  purchases: {
+    idempotencyTtlSeconds: number;
+    idempotencyLockMs: number;
+    maxRetries: number;
+    waitReplicas: number;
+    waitTimeoutMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseHostPorts(list: string): HostPort[] {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+/** Validates the environment (a .env file may fill gaps; the real environment wins) and shapes it. */
+export function loadConfig(source: Record<string, string | undefined> = process.env, dotenv = true): Config {
+  let env: Env;
+  try {
+    env = envSchema<Env>({ schema: EnvSchema, data: source, env: false, dotenv: dotenv ? { path: '.env' } : false });
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
+  }
+  if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET must be set to a secret of 32+ characters when NODE_ENV=production');
+  }
+  if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
+  }
+  const sentinels = env.SENTINELS
+    ? parseHostPorts(env.SENTINELS)
+    : env.SENTINEL_PORTS.split(',').map((p) => ({ host: env.SENTINEL_HOST, port: Number(p) }));
+
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT ?? Number(env.API_PORTS.split(',')[0]),
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    redis: {
+      sentinels,
+      masterName: env.REDIS_MASTER_NAME,
+      password: env.REDIS_PASSWORD || undefined,
+      sentinelPassword: env.SENTINEL_PASSWORD || undefined,
+      keyPrefix: env.KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      socketTimeoutMs: env.REDIS_SOCKET_TIMEOUT_MS,
+      connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+      readyTimeoutMs: env.REDIS_READY_TIMEOUT_MS,
+      txPoolSize: env.TX_POOL_SIZE,
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
+      bcryptCost: env.BCRYPT_COST,
+      admin: env.ADMIN_USERNAME && env.ADMIN_PASSWORD ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } : undefined,
+    },
+    rateLimit: { max: env.RATE_LIMIT_MAX, loginMax: env.LOGIN_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    purchases: {
+      idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+      idempotencyLockMs: env.IDEMPOTENCY_LOCK_MS,
+      maxRetries: env.PURCHASE_MAX_RETRIES,
+      waitReplicas: env.WAIT_REPLICAS,
+      waitTimeoutMs: env.WAIT_TIMEOUT_MS,
+    },
+  };
+}

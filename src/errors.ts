@@ -1,0 +1,34 @@
+import createError from '@fastify/error';
+
+/**
+ * Every error a client can see, with its stable `code` and status. Stores and routes throw these;
+ * the error handler (plugins/app/error-handler.ts) turns anything else into a generic 5xx.
+ * Stack traces are not captured: these are expected outcomes, not bugs.
+ */
+const domainError = <C extends string, S extends number>(code: C, message: string, status: S) =>
+  createError<C, S, [string?]>(code, message, status, Error, false);
+
+export const ValidationFailed = domainError('VALIDATION_ERROR', '%s', 400);
+export const InvalidCursor = domainError('INVALID_CURSOR', 'The cursor is not valid for this list', 400);
+export const InvalidIdempotencyKey = domainError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 255 printable ASCII characters', 400);
+
+export const Unauthorized = domainError('UNAUTHORIZED', '%s', 401);
+export const InvalidCredentials = domainError('INVALID_CREDENTIALS', 'Invalid username or password', 401);
+export const Forbidden = domainError('FORBIDDEN', '%s', 403);
+
+export const RouteNotFound = domainError('NOT_FOUND', '%s', 404);
+export const UserNotFound = domainError('USER_NOT_FOUND', 'User not found', 404);
+export const ProductNotFound = domainError('PRODUCT_NOT_FOUND', 'Product not found', 404);
+export const PurchaseNotFound = domainError('PURCHASE_NOT_FOUND', 'Purchase not found', 404);
+
+export const UsernameTaken = domainError('USERNAME_TAKEN', 'That username is already taken', 409);
+export const OutOfStock = domainError('OUT_OF_STOCK', '%s', 409);
+export const RequestInProgress = domainError('REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed', 409);
+export const IdempotencyKeyReused = domainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body', 422);
+
+export const RateLimited = domainError('RATE_LIMITED', '%s', 429);
+
+export const NotDurable = domainError('NOT_DURABLE', 'The purchase was not confirmed by a replica in time; retry with the same Idempotency-Key', 503);
+export const TooMuchContention = domainError('TRY_AGAIN', 'Too many concurrent updates; retry with the same Idempotency-Key', 503);
+export const ServiceUnavailable = domainError('SERVICE_UNAVAILABLE', 'The data store is temporarily unavailable; retry shortly', 503);
+export const InternalError = domainError('INTERNAL_ERROR', 'Internal server error', 500);

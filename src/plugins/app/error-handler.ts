@@ -1,0 +1,57 @@
+import fp from 'fastify-plugin';
+import type { FastifyError } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { InternalError, RouteNotFound, ServiceUnavailable, ValidationFailed } from '../../errors.js';
+
+/** Codes for the client errors Fastify raises itself, renamed to stable names of ours. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+};
+
+// What ioredis, Redis and the connection pool say when the data store is out of reach or failing over.
+const UNAVAILABLE = /Command timed out|Connection is closed|Stream isn't writeable|Socket timeout|All sentinels are unreachable|NOREPLICAS|READONLY|LOADING|MASTERDOWN|MaxRetriesPerRequest|ResourceRequest timed out|failed to connect/i;
+
+const isUnavailable = (err: Error) => UNAVAILABLE.test(`${err.name} ${err.message}`);
+
+/**
+ * One error handler for the whole app: every error leaves in the contract's shape
+ * `{statusCode, code, error, message}`; 5xx are logged with context and never show their internals.
+ */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      let out: { statusCode: number; code: string; message: string };
+      if (err.validation) {
+        out = new ValidationFailed(`${err.validationContext ?? 'request'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`);
+      } else if (err.statusCode && err.statusCode !== 500 && err.code && !err.code.startsWith('FST_')) {
+        out = err as typeof out; // one of ours (src/errors.ts)
+      } else if (err.statusCode && err.statusCode < 500) {
+        out = { statusCode: err.statusCode, code: FASTIFY_CODES[err.code] ?? 'BAD_REQUEST', message: err.message };
+      } else if (isUnavailable(err)) {
+        request.log.error({ err }, 'data store unavailable');
+        out = new ServiceUnavailable();
+      } else {
+        request.log.error({ err }, 'unhandled error');
+        out = new InternalError();
+      }
+      if (out.statusCode === 503 || (out.statusCode === 409 && out.code === 'REQUEST_IN_PROGRESS')) reply.header('retry-after', '1');
+      return reply.status(out.statusCode).send({
+        statusCode: out.statusCode,
+        code: out.code,
+        error: STATUS_CODES[out.statusCode] ?? 'Error',
+        message: out.message,
+      });
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const err = new RouteNotFound(`Route ${request.method} ${request.url.split('?')[0]} not found`);
+      return reply.status(404).send({ statusCode: 404, code: err.code, error: 'Not Found', message: err.message });
+    });
+  },
+  { name: 'error-handler' },
+);

@@ -1,0 +1,39 @@
+import fp from 'fastify-plugin';
+import { UserStore } from '../../stores/user-store.js';
+import { ProductStore } from '../../stores/product-store.js';
+import { PurchaseStore } from '../../stores/purchase-store.js';
+import { TokenStore } from '../../stores/token-store.js';
+
+export interface Stores {
+  users: UserStore;
+  products: ProductStore;
+  purchases: PurchaseStore;
+  tokens: TokenStore;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    stores: Stores;
+  }
+}
+
+/** One store per entity; route handlers talk to these, never to Redis. Bootstraps the admin account. */
+export default fp(
+  async (app) => {
+    const { master, replica, pool, keys } = app.redis;
+    const { auth, purchases, redis } = app.config;
+    const stores: Stores = {
+      users: new UserStore(master, keys, auth.bcryptCost),
+      products: new ProductStore(master, replica, keys),
+      purchases: new PurchaseStore(master, pool, keys, { ...purchases, connectionWaitMs: redis.commandTimeoutMs }, app.businessMetrics),
+      tokens: new TokenStore(master, keys),
+    };
+    app.decorate('stores', stores);
+
+    if (auth.admin) {
+      const outcome = await stores.users.ensureAdmin(auth.admin.username, auth.admin.password);
+      app.log.info({ username: auth.admin.username, outcome }, 'bootstrap admin');
+    }
+  },
+  { name: 'stores', dependencies: ['redis'] },
+);

@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { IdSchema, PageQuerySchema, TimestampSchema } from './common.js';
+
+export const PurchaseSchema = Type.Object(
+  {
+    id: IdSchema,
+    userId: IdSchema,
+    productId: IdSchema,
+    quantity: Type.Integer(),
+    unitPriceCents: Type.Integer(),
+    totalCents: Type.Integer(),
+    createdAt: TimestampSchema,
+  },
+  { $id: 'Purchase', additionalProperties: false },
+);
+
+export const CreatePurchaseBodySchema = Type.Object(
+  { productId: IdSchema, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },
+  { additionalProperties: false },
+);
+
+export const PurchaseHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', description: 'Makes a retry safe: same key and body return the original purchase' }),
+  ),
+});
+
+export const ListPurchasesQuerySchema = Type.Composite(
+  [PageQuerySchema, Type.Object({ userId: Type.Optional(IdSchema) })],
+  { additionalProperties: false },
+);
+
+export type Purchase = Static<typeof PurchaseSchema>;
+export type CreatePurchaseBody = Static<typeof CreatePurchaseBodySchema>;

@@ -1,0 +1,186 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../redis/keys.js';
+import type { TxConnection, TxPool } from '../redis/tx-pool.js';
+import { withConnection } from '../redis/tx-pool.js';
+import type { CreatePurchaseBody, Purchase } from '../schemas/purchases.js';
+import type { BusinessMetrics } from '../metrics.js';
+import {
+  IdempotencyKeyReused,
+  NotDurable,
+  OutOfStock,
+  ProductNotFound,
+  PurchaseNotFound,
+  RequestInProgress,
+  ServiceUnavailable,
+  TooMuchContention,
+} from '../errors.js';
+import { doneRecord, fingerprint, parseRecord, pendingRecord } from './idempotency.js';
+import { loadPage, type Page, type PageRequest } from './pagination.js';
+
+export interface PurchaseSettings {
+  idempotencyTtlSeconds: number;
+  idempotencyLockMs: number;
+  maxRetries: number;
+  waitReplicas: number;
+  waitTimeoutMs: number;
+  connectionWaitMs: number;
+}
+
+const fromHash = (h: Record<string, string>): Purchase => ({
+  id: h.id!,
+  userId: h.userId!,
+  productId: h.productId!,
+  quantity: Number(h.quantity),
+  unitPriceCents: Number(h.unitPriceCents),
+  totalCents: Number(h.totalCents),
+  createdAt: h.createdAt!,
+});
+
+/** The key a request claimed: its Redis key and the exact pending value it wrote. */
+interface Claim {
+  key: string;
+  pending: string;
+  fingerprint: string;
+}
+
+// Failures after which nothing was written: the claimed key can be freed for a retry.
+const DEFINITE_FAILURES = [OutOfStock, ProductNotFound, TooMuchContention];
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Purchases: the stock decrement, the purchase record, its two index entries and the idempotency result
+ * are one WATCH/MULTI/EXEC on a connection leased for that transaction alone, acknowledged only after
+ * WAIT saw a replica take it.
+ */
+export class PurchaseStore {
+  constructor(
+    private readonly master: Redis,
+    private readonly pool: TxPool,
+    private readonly keys: Keys,
+    private readonly settings: PurchaseSettings,
+    private readonly metrics: BusinessMetrics,
+  ) {}
+
+  async purchase(userId: string, body: CreatePurchaseBody, idempotencyKey?: string): Promise<{ purchase: Purchase; replayed: boolean }> {
+    let claim: Claim | undefined;
+    if (idempotencyKey !== undefined) {
+      const key = this.keys.idempotency(userId, idempotencyKey);
+      const fp = fingerprint(body);
+      const pending = pendingRecord(fp);
+      const previous = await this.master.set(key, pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
+      if (previous !== null) return { purchase: await this.replay(key, previous, fp), replayed: true };
+      claim = { key, pending, fingerprint: fp };
+    }
+    try {
+      const purchase = await withConnection(this.pool, (conn) => this.transact(conn, userId, body, claim));
+      return { purchase, replayed: false };
+    } catch (err) {
+      if (claim && DEFINITE_FAILURES.some((type) => err instanceof type)) {
+        await this.master.releaseIfEqual(claim.key, claim.pending).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  /** The answer to a repeated key: the original purchase (checked durable again), or why not. */
+  private async replay(key: string, raw: string, fp: string): Promise<Purchase> {
+    const record = parseRecord(raw);
+    if (record.fingerprint !== fp) throw new IdempotencyKeyReused();
+    if (record.state === 'pending') throw new RequestInProgress();
+    const purchase = await withConnection(this.pool, async (conn) => {
+      // Rewriting the record moves this connection's replication offset past the original purchase, so
+      // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
+      const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
+      const [, [hashErr, hash]] = results as [unknown, [Error | null, Record<string, string>]];
+      if (hashErr) throw hashErr;
+      if (!hash.id) throw new PurchaseNotFound();
+      await this.awaitReplicas(conn);
+      return fromHash(hash);
+    });
+    this.metrics.idempotentReplays.inc();
+    return purchase;
+  }
+
+  private async transact(conn: TxConnection, userId: string, body: CreatePurchaseBody, claim: Claim | undefined): Promise<Purchase> {
+    const redis = conn.redis;
+    const productKey = this.keys.product(body.productId);
+    const purchaseId = uuidv7();
+    for (let attempt = 0; attempt <= this.settings.maxRetries; attempt++) {
+      if (attempt > 0) {
+        this.metrics.watchRetries.inc();
+        await pause(Math.random() * Math.min(attempt, 10));
+      }
+      if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
+      const generation = conn.generation;
+      await (claim ? redis.watch(productKey, claim.key) : redis.watch(productKey));
+      const [price, stock] = await redis.hmget(productKey, 'priceCents', 'stock');
+      if (price === null || stock === null) {
+        await redis.unwatch();
+        throw new ProductNotFound();
+      }
+      if (Number(stock) < body.quantity) {
+        await redis.unwatch();
+        throw new OutOfStock(`Only ${stock} left in stock`);
+      }
+      if (claim) {
+        const current = await redis.get(claim.key);
+        // Our claim expired and another request took the key: that request owns the outcome now.
+        if (current !== null && current !== claim.pending) {
+          await redis.unwatch();
+          throw new RequestInProgress();
+        }
+      }
+      // The WATCH died with the socket it was sent on: never EXEC on a newer one.
+      if (conn.generation !== generation || redis.status !== 'ready') continue;
+
+      const now = new Date().toISOString();
+      const unitPriceCents = Number(price);
+      const purchase: Purchase = {
+        id: purchaseId,
+        userId,
+        productId: body.productId,
+        quantity: body.quantity,
+        unitPriceCents,
+        totalCents: unitPriceCents * body.quantity,
+        createdAt: now,
+      };
+      const tx = redis
+        .multi()
+        .hincrby(productKey, 'stock', -body.quantity)
+        .hset(productKey, 'updatedAt', now)
+        .hset(this.keys.purchase(purchase.id), Object.entries(purchase).flatMap(([k, v]) => [k, String(v)]))
+        .zadd(this.keys.purchaseIndex(), 0, purchase.id)
+        .zadd(this.keys.userPurchases(userId), 0, purchase.id);
+      if (claim) tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
+      const result = await tx.exec();
+      if (result === null) continue; // a watched key changed: someone else bought or edited first
+
+      this.metrics.unitsSold.inc(body.quantity);
+      await this.awaitReplicas(conn);
+      return purchase;
+    }
+    throw new TooMuchContention();
+  }
+
+  /** WAIT on the connection that wrote: answer 201 only once a replica has the write. */
+  private async awaitReplicas(conn: TxConnection): Promise<void> {
+    const { waitReplicas, waitTimeoutMs } = this.settings;
+    if (waitReplicas === 0) return;
+    const acked = await conn.redis.wait(waitReplicas, waitTimeoutMs);
+    this.metrics.waits.inc({ result: acked >= waitReplicas ? 'acked' : 'timeout' });
+    if (acked < waitReplicas) throw new NotDurable();
+  }
+
+  async get(id: string): Promise<Purchase> {
+    const hash = await this.master.hgetall(this.keys.purchase(id));
+    if (!hash.id) throw new PurchaseNotFound();
+    return fromHash(hash);
+  }
+
+  list(page: PageRequest, userId?: string): Promise<Page<Purchase>> {
+    const index = userId === undefined ? this.keys.purchaseIndex() : this.keys.userPurchases(userId);
+    return loadPage(this.master, index, this.keys.purchase, fromHash, { ...page, newestFirst: true });
+  }
+}

@@ -1,0 +1,119 @@
+import bcrypt from 'bcryptjs';
+import { v7 as uuidv7 } from 'uuid';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../redis/keys.js';
+import type { Role, UpdateUserBody, User } from '../schemas/users.js';
+import { UserNotFound, UsernameTaken } from '../errors.js';
+import { loadPage, type Page, type PageRequest } from './pagination.js';
+
+interface UserRecord extends User {
+  passwordHash: string;
+}
+
+const fromHash = (h: Record<string, string>): UserRecord => ({
+  id: h.id!,
+  username: h.username!,
+  email: h.email ? h.email : null,
+  role: h.role === 'admin' ? 'admin' : 'customer',
+  passwordHash: h.passwordHash!,
+  createdAt: h.createdAt!,
+  updatedAt: h.updatedAt!,
+});
+
+/** What leaves the store: never the password hash. */
+const toUser = ({ passwordHash: _hidden, ...user }: UserRecord): User => user;
+
+/** Accounts. Every read goes to the master: a user's own account is read-your-writes. */
+export class UserStore {
+  // Compared against when the username is unknown, so a login takes as long whether or not the user exists.
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly bcryptCost: number,
+  ) {}
+
+  async create(input: { username: string; password: string; email?: string | undefined; role?: Role }): Promise<User> {
+    const now = new Date().toISOString();
+    const record: UserRecord = {
+      id: uuidv7(),
+      username: input.username,
+      email: input.email ?? null,
+      role: input.role ?? 'customer',
+      passwordHash: await bcrypt.hash(input.password, this.bcryptCost),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const { email, ...fields } = record;
+    const created = await this.redis.createUser(
+      this.keys.user(record.id),
+      this.keys.usernames(),
+      this.keys.userIndex(),
+      record.username.toLowerCase(),
+      record.id,
+      ...Object.entries({ ...fields, email: email ?? '' }).flat(),
+    );
+    if (created === 0) throw new UsernameTaken();
+    return toUser(record);
+  }
+
+  async get(id: string): Promise<User> {
+    const hash = await this.redis.hgetall(this.keys.user(id));
+    if (!hash.id) throw new UserNotFound();
+    return toUser(fromHash(hash));
+  }
+
+  /** The user whose username and password match, or null (in about the same time either way). */
+  async verifyCredentials(username: string, password: string): Promise<User | null> {
+    const id = await this.redis.hget(this.keys.usernames(), username.toLowerCase());
+    const hash = id ? await this.redis.hgetall(this.keys.user(id)) : {};
+    const record = hash.id ? fromHash(hash) : undefined;
+    this.dummyHash ??= bcrypt.hash('evergreen-timing-equaliser', this.bcryptCost);
+    const ok = await bcrypt.compare(password, record?.passwordHash ?? (await this.dummyHash));
+    return ok && record ? toUser(record) : null;
+  }
+
+  async exists(username: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.usernames(), username.toLowerCase())) === 1;
+  }
+
+  list(page: PageRequest): Promise<Page<User>> {
+    return loadPage(this.redis, this.keys.userIndex(), this.keys.user, (h) => toUser(fromHash(h)), page);
+  }
+
+  async update(id: string, patch: UpdateUserBody): Promise<User> {
+    const fields: Record<string, string> = { updatedAt: new Date().toISOString() };
+    if (patch.username !== undefined) fields.username = patch.username;
+    if (patch.email !== undefined) fields.email = patch.email ?? '';
+    if (patch.role !== undefined) fields.role = patch.role;
+    if (patch.password !== undefined) fields.passwordHash = await bcrypt.hash(patch.password, this.bcryptCost);
+    const result = await this.redis.updateUser(
+      this.keys.user(id),
+      this.keys.usernames(),
+      id,
+      patch.username?.toLowerCase() ?? '',
+      ...Object.entries(fields).flat(),
+    );
+    if (result === -1) throw new UserNotFound();
+    if (result === 0) throw new UsernameTaken();
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const deleted = await this.redis.deleteUser(this.keys.user(id), this.keys.usernames(), this.keys.userIndex(), id);
+    if (deleted === 0) throw new UserNotFound();
+  }
+
+  /** Creates the bootstrap admin unless that username exists (another instance may be doing the same). */
+  async ensureAdmin(username: string, password: string): Promise<'created' | 'exists'> {
+    if (await this.exists(username)) return 'exists';
+    try {
+      await this.create({ username, password, role: 'admin' });
+      return 'created';
+    } catch (err) {
+      if (err instanceof UsernameTaken) return 'exists';
+      throw err;
+    }
+  }
+}

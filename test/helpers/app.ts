@@ -1,0 +1,55 @@
+import type { Test } from 'tap';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildApp, type App } from '../../src/app.js';
+import type { TestTopology } from './topology.js';
+
+export const ADMIN = { username: 'root-admin', password: 'admin-password-1' };
+
+/** The config an app under test gets: the test topology's Sentinels, fast bcrypt, a quiet logger. */
+export function testConfig(topo: TestTopology, env: Record<string, string> = {}): Config {
+  return loadConfig(
+    {
+      NODE_ENV: 'test',
+      SENTINELS: topo.topology.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+      REDIS_PASSWORD: topo.redisPassword,
+      SENTINEL_PASSWORD: topo.sentinelPassword,
+      BCRYPT_COST: '4',
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    false,
+  );
+}
+
+/** An app instance on the topology, closed on teardown. Two calls make two instances sharing one Redis. */
+export async function startApp(t: Test, topo: TestTopology, env: Record<string, string> = {}): Promise<App> {
+  const app = await buildApp(testConfig(topo, env));
+  t.teardown(() => app.close());
+  await app.ready();
+  return app;
+}
+
+/** Registers (if needed) and logs in; returns the bearer header and the user. */
+export async function login(app: App, username: string, password = 'correct-horse-9'): Promise<{ auth: { authorization: string }; id: string; token: string }> {
+  await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+  if (res.statusCode !== 200) throw new Error(`login of ${username} failed: ${res.statusCode} ${res.body}`);
+  const body = res.json() as { token: string; user: { id: string } };
+  return { auth: { authorization: `Bearer ${body.token}` }, id: body.user.id, token: body.token };
+}
+
+export const loginAdmin = (app: App) => login(app, ADMIN.username, ADMIN.password);
+
+/** Creates a product as the admin and returns its id. */
+export async function createProduct(app: App, admin: { authorization: string }, fields: { name?: string; priceCents?: number; stock: number }): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/products',
+    headers: admin,
+    payload: { name: fields.name ?? 'Widget', priceCents: fields.priceCents ?? 1299, stock: fields.stock },
+  });
+  if (res.statusCode !== 201) throw new Error(`product creation failed: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}

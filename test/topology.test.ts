@@ -1,0 +1,83 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { startTestTopology } from './helpers/topology.js';
+
+t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', async (t) => {
+  const startingAt = Date.now();
+  const { topology, redisPassword, sentinelPassword } = await startTestTopology(t);
+  t.comment(`topology up in ${Date.now() - startingAt} ms`);
+  const { host, redisPorts, sentinelPorts, masterName } = topology.options;
+  const connect = (port: number, password = redisPassword) => {
+    const client = new Redis({ host, port, password, protocol: 2, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    t.teardown(() => client.disconnect());
+    return client;
+  };
+
+  const [first, ...replicas] = redisPorts;
+  let masterPort = first as number;
+
+  await t.test('the master takes a write and both replicas get it', async (t) => {
+    const master = await topology.masterAddress();
+    t.same(master, { host, port: first });
+    const client = connect(master.port);
+    t.equal(await client.set('topology:probe', 'before'), 'OK');
+    t.equal(await client.wait(2, 2000), 2, 'WAIT 2: both replicas acknowledged');
+    for (const port of replicas) t.equal(await connect(port).get('topology:probe'), 'before', `replica ${port} has it`);
+    client.disconnect(); // before the master is paused: a command to it would hang
+  });
+
+  await t.test('every Sentinel names the same master', async (t) => {
+    for (const port of sentinelPorts) {
+      const named = await connect(port, sentinelPassword).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName);
+      t.same(named, [host, String(masterPort)], `Sentinel ${port}`);
+    }
+  });
+
+  await t.test('a paused master is replaced, and rejoins as a replica when resumed', async (t) => {
+    const old = masterPort;
+    const pausedAt = Date.now();
+    topology.pause(old);
+    const next = await topology.waitForFailover(old, 15_000);
+    const electedMs = Date.now() - pausedAt;
+    t.ok(replicas.includes(next.port), `a former replica (${next.port}) is the master`);
+
+    // NOREPLICAS until the other replica has re-synced to the new master.
+    const client = connect(next.port);
+    await eventually(() => client.set('topology:probe', 'after'), 10_000);
+    const writableMs = Date.now() - pausedAt;
+    t.pass('the new master takes writes');
+
+    const resumedAt = Date.now();
+    topology.resume(old);
+    await topology.waitForReplicaOf(old, next.port, 30_000);
+    const rejoinedMs = Date.now() - resumedAt;
+    t.equal(await client.wait(2, 2000), 2, 'WAIT 2: the old master replicates again');
+    t.equal(await connect(old).get('topology:probe'), 'after', 'the old master has the new write');
+    t.comment(`master elected ${electedMs} ms after the pause, writable at ${writableMs} ms; old master a replica ${rejoinedMs} ms after resume`);
+    masterPort = next.port;
+  });
+
+  await t.test('stop() leaves no process behind', async (t) => {
+    const pids = [...redisPorts, ...sentinelPorts].map((port) => topology.pidOf(port));
+    t.ok(pids.every((pid) => pid !== undefined), 'every process runs before stop()');
+    const stoppingAt = Date.now();
+    await topology.stop();
+    t.comment(`stop() took ${Date.now() - stoppingAt} ms`);
+    await topology.stop();
+    for (const pid of pids) t.throws(() => process.kill(pid as number, 0), { code: 'ESRCH' }, `pid ${pid} is gone`);
+    t.ok(redisPorts.every((port) => topology.pidOf(port) === undefined), 'pidOf() knows it');
+  });
+});
+
+/** Retries fn every 100 ms until it resolves; rethrows its last error after timeoutMs. */
+async function eventually<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
