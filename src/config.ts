@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -107,9 +108,13 @@ function parseHostPorts(list: string): HostPort[] {
 
 /** Validates the environment (a .env file may fill gaps; the real environment wins) and shapes it. */
 export function loadConfig(source: Record<string, string | undefined> = process.env, dotenv = true): Config {
+  // Node's own .env reader never overrides a variable the environment already has.
+  if (dotenv && source === process.env && existsSync('.env')) process.loadEnvFile('.env');
+  // An empty value (`JWT_SECRET=` as in .env.example) means "not set".
+  const data = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   let env: Env;
   try {
-    env = envSchema<Env>({ schema: EnvSchema, data: source, env: false, dotenv: dotenv ? { path: '.env' } : false });
+    env = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
   }
