@@ -31,10 +31,13 @@ export async function startApp(t: Test, topo: TestTopology, env: Record<string, 
   return app;
 }
 
+/** A client address of its own per user, so that tests logging in many users stay under the per-IP login limit. */
+const addressOf = (username: string) => `10.9.${username.length % 250}.${[...username].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) % 250, 7)}`;
+
 /** Registers (if needed) and logs in; returns the bearer header and the user. */
 export async function login(app: App, username: string, password = 'correct-horse-9'): Promise<{ auth: { authorization: string }; id: string; token: string }> {
   await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
-  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: addressOf(username) });
   if (res.statusCode !== 200) throw new Error(`login of ${username} failed: ${res.statusCode} ${res.body}`);
   const body = res.json() as { token: string; user: { id: string } };
   return { auth: { authorization: `Bearer ${body.token}` }, id: body.user.id, token: body.token };
@@ -52,4 +55,34 @@ export async function createProduct(app: App, admin: { authorization: string }, 
   });
   if (res.statusCode !== 201) throw new Error(`product creation failed: ${res.statusCode} ${res.body}`);
   return (res.json() as { id: string }).id;
+}
+
+export interface Call {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** One request through the whole Fastify stack (routing, hooks, validation, serialization) without a socket. */
+export async function call(
+  app: App,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  options: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string>; ip?: string } = {},
+): Promise<Call> {
+  const res = await app.inject({
+    method,
+    url,
+    remoteAddress: options.ip ?? '127.0.0.1',
+    headers: { ...options.auth, ...options.headers },
+    ...(options.body === undefined ? {} : { payload: options.body as object }),
+  });
+  return { status: res.statusCode, body: res.body ? res.json() : undefined, headers: res.headers };
+}
+
+/** The contract's error shape with the expected status and code. */
+export function assertError(t: Test, res: Call, status: number, code: string): void {
+  t.equal(res.status, status, `status ${status} (${code})`);
+  t.match(res.body, { statusCode: status, code, error: String, message: String }, `error body is the contract's shape with code ${code}`);
+  t.notMatch(JSON.stringify(res.body), /stack|Error:|ReplyError|at \w+ \(/, 'no internals leak');
 }
