@@ -51,6 +51,7 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);

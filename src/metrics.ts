@@ -1,5 +1,24 @@
 import { Counter, type Registry } from 'prom-client';
 
+/** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
+export const PURCHASE_OUTCOMES = [
+  'created',
+  'replayed',
+  'out_of_stock',
+  'product_not_found',
+  'not_durable',
+  'request_in_progress',
+  'idempotency_key_reused',
+  'try_again',
+  'unavailable',
+] as const;
+
+/** The outcome label for a failed purchase: its domain error code, or `unavailable` for anything else. */
+export function purchaseOutcome(err: unknown): (typeof PURCHASE_OUTCOMES)[number] {
+  const code = String((err as { code?: unknown }).code ?? '').toLowerCase();
+  return (PURCHASE_OUTCOMES as readonly string[]).includes(code) ? (code as (typeof PURCHASE_OUTCOMES)[number]) : 'unavailable';
+}
+
 /** Business counters, next to fastify-metrics' HTTP metrics in the same registry. */
 export class BusinessMetrics {
   readonly purchases: Counter<'outcome'>;
@@ -13,10 +32,12 @@ export class BusinessMetrics {
     const registers = [registry];
     this.purchases = new Counter({
       name: 'evergreen_purchases_total',
-      help: 'Purchase requests by outcome (created, replayed, out_of_stock, product_not_found, not_durable, in_progress, key_reused, contention, error)',
+      help: `Purchase requests by outcome (${PURCHASE_OUTCOMES.join(', ')})`,
       labelNames: ['outcome'],
       registers,
     });
+    // Every outcome is exported from the start (at 0), so dashboards and rate() see the series at once.
+    for (const outcome of PURCHASE_OUTCOMES) this.purchases.inc({ outcome }, 0);
     this.unitsSold = new Counter({ name: 'evergreen_units_sold_total', help: 'Units sold by acknowledged purchases', registers });
     this.watchRetries = new Counter({
       name: 'evergreen_purchase_watch_retries_total',
@@ -34,6 +55,7 @@ export class BusinessMetrics {
       labelNames: ['result'],
       registers,
     });
+    for (const result of ['acked', 'timeout']) this.waits.inc({ result }, 0);
     this.masterSwitches = new Counter({
       name: 'evergreen_redis_master_switches_total',
       help: 'Times this instance found the Redis master at a new address (failovers)',

@@ -11,7 +11,7 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }];
 
   app.get(
-    '/',
+    '',
     { schema: { tags: ['products'], summary: 'The catalog, oldest first', querystring: PageQuerySchema, response: { 200: ProductPageSchema, ...errorResponses(400) } } },
     async (request) => store.list(request.query),
   );
@@ -23,7 +23,7 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post(
-    '/',
+    '',
     {
       ...adminOnly,
       schema: { tags: ['products'], summary: 'Add a product (admin)', security, body: CreateProductBodySchema, response: { 201: Type.Ref(ProductSchema), ...errorResponses(400, 401, 403) } },

@@ -12,7 +12,7 @@ const purchases: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }];
 
   app.post(
-    '/',
+    '',
     {
       schema: {
         tags: ['purchases'],
@@ -31,7 +31,7 @@ const purchases: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
-    '/',
+    '',
     {
       schema: {
         tags: ['purchases'],

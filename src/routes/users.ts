@@ -24,7 +24,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
-    '/',
+    '',
     {
       preHandler: app.requireAdmin,
       schema: { tags: ['users'], summary: 'All users (admin)', security, querystring: PageQuerySchema, response: { 200: UserPageSchema, ...errorResponses(400, 401, 403) } },

@@ -4,7 +4,7 @@ import type { Keys } from '../redis/keys.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
 import type { CreatePurchaseBody, Purchase } from '../schemas/purchases.js';
-import type { BusinessMetrics } from '../metrics.js';
+import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
   IdempotencyKeyReused,
   NotDurable,
@@ -64,6 +64,17 @@ export class PurchaseStore {
   ) {}
 
   async purchase(userId: string, body: CreatePurchaseBody, idempotencyKey?: string): Promise<{ purchase: Purchase; replayed: boolean }> {
+    try {
+      const result = await this.claimAndBuy(userId, body, idempotencyKey);
+      this.metrics.purchases.inc({ outcome: result.replayed ? 'replayed' : 'created' });
+      return result;
+    } catch (err) {
+      this.metrics.purchases.inc({ outcome: purchaseOutcome(err) });
+      throw err;
+    }
+  }
+
+  private async claimAndBuy(userId: string, body: CreatePurchaseBody, idempotencyKey: string | undefined): Promise<{ purchase: Purchase; replayed: boolean }> {
     let claim: Claim | undefined;
     if (idempotencyKey !== undefined) {
       const key = this.keys.idempotency(userId, idempotencyKey);

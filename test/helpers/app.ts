@@ -66,7 +66,7 @@ export interface Call {
 /** One request through the whole Fastify stack (routing, hooks, validation, serialization) without a socket. */
 export async function call(
   app: App,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   options: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string>; ip?: string } = {},
 ): Promise<Call> {
