@@ -167,6 +167,8 @@ export class PurchaseStore {
       if (claim) tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
       const result = await tx.exec();
       if (result === null) continue; // a watched key changed: someone else bought or edited first
+      const failed = result.find(([err]) => err);
+      if (failed) throw failed[0]; // never acknowledge a transaction that did not fully apply
 
       this.metrics.unitsSold.inc(body.quantity);
       await this.awaitReplicas(conn);

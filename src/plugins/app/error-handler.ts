@@ -14,7 +14,7 @@ const FASTIFY_CODES: Record<string, string> = {
 };
 
 // What ioredis, Redis and the connection pool say when the data store is out of reach or failing over.
-const UNAVAILABLE = /Command timed out|Connection is closed|Stream isn't writeable|Socket timeout|All sentinels are unreachable|NOREPLICAS|READONLY|LOADING|MASTERDOWN|MaxRetriesPerRequest|ResourceRequest timed out|failed to connect/i;
+const UNAVAILABLE = /Command timed out|EXECABORT|OOM |Connection is closed|Stream isn't writeable|Socket timeout|All sentinels are unreachable|NOREPLICAS|READONLY|LOADING|MASTERDOWN|MaxRetriesPerRequest|ResourceRequest timed out|failed to connect/i;
 
 const isUnavailable = (err: Error) => UNAVAILABLE.test(`${err.name} ${err.message}`);
 
