@@ -50,7 +50,9 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
-    return503OnClosing: true,
+    // While closing, still answer requests on open keep-alive connections (with Connection: close):
+    // NGINX cannot retry a 503 without counting the instance as failed.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

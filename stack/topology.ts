@@ -3,12 +3,15 @@
  * redis/redis.conf and sentinel/sentinel.conf. Used by the tests and by the local stack.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { tail } from './logs.js';
+import { guardAgainstOrphans } from './orphans.js';
+import { command, pairs } from './redis-probe.js';
+import { renderTemplate } from './template.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHARED_REDIS_CONF = path.join(repoRoot, 'redis', 'redis.conf');
@@ -19,8 +22,6 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
 const TERM_REPEAT_MS = 250;
 const POLL_MS = 100;
-// A paused node accepts connections but never answers: every probe is bounded.
-const PROBE_TIMEOUT_MS = 500;
 
 export interface TopologyOptions {
   /** Absolute state dir: each node gets dir/redis-<port>/, each Sentinel dir/sentinel-<port>/. */
@@ -39,6 +40,8 @@ export interface TopologyOptions {
   quorum?: number;
   /** Progress lines. */
   log?: (msg: string) => void;
+  /** Each process in its own process group: a terminal's Ctrl-C then reaches only the launcher, which stops them in order. */
+  detached?: boolean;
 }
 
 export type ResolvedTopologyOptions = Required<Omit<TopologyOptions, 'redisPassword' | 'sentinelPassword'>> &
@@ -56,6 +59,8 @@ export interface Topology {
   masterAddress(): Promise<Address>;
   /** Pid of the running redis-server or Sentinel on that port. */
   pidOf(port: number): number | undefined;
+  /** Every node and Sentinel: its name (redis-<port>, sentinel-<port>), pid while it runs, and log. */
+  processes(): { name: string; port: number; pid: number | undefined; log: string }[];
   /** SIGSTOP: the process keeps its sockets open but answers nothing. */
   pause(port: number): void;
   /** SIGCONT. */
@@ -87,6 +92,7 @@ function resolveOptions(opts: TopologyOptions): ResolvedTopologyOptions {
     failoverTimeoutMs: opts.failoverTimeoutMs ?? 10_000,
     quorum: opts.quorum ?? 2,
     log: opts.log ?? (() => {}),
+    detached: opts.detached ?? false,
   };
   const ports = [...o.redisPorts, ...o.sentinelPorts];
   if (!path.isAbsolute(o.dir)) throw new Error(`topology dir must be absolute, got ${o.dir}`);
@@ -171,6 +177,10 @@ class LocalTopology implements Topology {
   pidOf(port: number): number | undefined {
     const p = this.proc(port);
     return running(p) ? p.child?.pid : undefined;
+  }
+
+  processes(): { name: string; port: number; pid: number | undefined; log: string }[] {
+    return [...this.nodes, ...this.sentinelProcs].map((p) => ({ name: p.name, port: p.port, pid: this.pidOf(p.port), log: p.log }));
   }
 
   pause(port: number): void {
@@ -266,7 +276,7 @@ class LocalTopology implements Topology {
 
   private sentinelConfig(template: string, p: Proc): string {
     const o = this.options;
-    return renderTemplate(template, {
+    return renderTemplate(SENTINEL_TEMPLATE, template, {
       SENTINEL_BIND: o.host,
       SENTINEL_PORT: String(p.port),
       SENTINEL_ANNOUNCE_HOST: o.host,
@@ -287,10 +297,13 @@ class LocalTopology implements Topology {
   private spawn(p: Proc): void {
     // stderr too: a config error is printed there before Redis opens its logfile.
     const out = openSync(p.log, 'a');
-    const child = spawn(p.kind === 'redis' ? 'redis-server' : 'redis-sentinel', [p.conf], { stdio: ['ignore', out, out] });
+    const child = spawn(p.kind === 'redis' ? 'redis-server' : 'redis-sentinel', [p.conf], {
+      stdio: ['ignore', out, out],
+      detached: this.options.detached,
+    });
     closeSync(out);
     Object.assign(p, { child, paused: false, expectExit: false, crash: undefined });
-    if (child.pid !== undefined) guardAgainstOrphans(child);
+    guardAgainstOrphans(child);
     p.exited = new Promise((resolve) => {
       const done = (why: string) => {
         if (!p.expectExit && !p.crash) {
@@ -392,49 +405,6 @@ class LocalTopology implements Topology {
   }
 }
 
-/** Fills each ${NAME} of a template; a line whose value is empty is left out (see sentinel/sentinel.conf). */
-function renderTemplate(template: string, vars: Record<string, string>): string {
-  return template
-    .split('\n')
-    .flatMap((line) => {
-      if (line.startsWith('#')) return [line];
-      let empty = false;
-      const rendered = line.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-        const value = vars[name];
-        if (value === undefined) throw new Error(`${SENTINEL_TEMPLATE}: no value for \${${name}}`);
-        empty ||= value === '';
-        return value;
-      });
-      return empty ? [] : [rendered];
-    })
-    .join('\n');
-}
-
-/** One command on a fresh connection, answered within PROBE_TIMEOUT_MS or rejected. */
-async function command(host: string, port: number, password: string | undefined, [name, ...args]: [string, ...string[]]): Promise<unknown> {
-  const client = new Redis({
-    host,
-    port,
-    password,
-    protocol: 2, // flat arrays for ROLE and SENTINEL replies
-    lazyConnect: true,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {}); // the command's rejection reports it
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${host}:${port} within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([client.connect().then(() => client.call(name, ...args)), timeout]);
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
-  }
-}
-
 function running(p: Proc): boolean {
   return p.child?.pid !== undefined && p.child.exitCode === null && p.child.signalCode === null;
 }
@@ -443,59 +413,6 @@ function answers(p: Proc): boolean {
   return running(p) && !p.paused;
 }
 
-/** A flat [key, value, key, value, ...] reply as a record. */
-function pairs(reply: unknown): Record<string, string> {
-  const items = Array.isArray(reply) ? reply.map(String) : [];
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < items.length; i += 2) record[items[i] as string] = items[i + 1] as string;
-  return record;
-}
-
-function tail(file: string, lines = 5): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((line) => `  | ${line}`).join('\n');
-  } catch {
-    return '  (no log)';
-  }
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-// Children must not outlive this process. 'exit' handlers run on a normal exit or process.exit();
-// a fatal signal skips them, so it is passed on to the children first (SIGALRM: tap's timeout).
-const liveChildren = new Set<ChildProcess>();
-const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGALRM'];
-
-function guardAgainstOrphans(child: ChildProcess): void {
-  if (liveChildren.size === 0) {
-    process.on('exit', killChildrenOnExit);
-    // First in line, so a handler such as signal-exit that re-raises the signal finds itself alone.
-    for (const signal of FATAL_SIGNALS) process.prependListener(signal, passSignalToChildren);
-  }
-  liveChildren.add(child);
-  child.once('exit', () => {
-    liveChildren.delete(child);
-    if (liveChildren.size === 0) removeGuards();
-  });
-}
-
-function removeGuards(): void {
-  process.off('exit', killChildrenOnExit);
-  for (const signal of FATAL_SIGNALS) process.off(signal, passSignalToChildren);
-}
-
-function killChildrenOnExit(): void {
-  for (const child of liveChildren) child.kill('SIGKILL');
-}
-
-function passSignalToChildren(signal: NodeJS.Signals): void {
-  for (const child of liveChildren) {
-    child.kill('SIGTERM');
-    child.kill('SIGCONT');
-  }
-  removeGuards();
-  // Die by the signal as Node would have, unless the program handles it itself.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }

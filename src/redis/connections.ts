@@ -70,26 +70,32 @@ export function rateLimitOptions(cfg: RedisConfig): RedisOptions {
   };
 }
 
-/** Resolves when the client is ready, or rejects after `timeoutMs` with the last connection error. */
-export async function connect(client: Redis, timeoutMs: number): Promise<void> {
-  let lastError: Error | undefined;
-  const onError = (err: Error) => {
-    lastError = err;
-  };
-  client.on('error', onError);
-  const deadline = Date.now() + timeoutMs;
-  try {
-    client.connect().catch(() => undefined);
-    while (client.status !== 'ready') {
-      if (Date.now() > deadline) {
-        throw new Error(`Redis (${client.options.connectionName}) not ready after ${timeoutMs} ms: ${lastError?.message ?? client.status}`);
-      }
-      if (client.status === 'end') client.connect().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    client.off('error', onError);
-  }
+/**
+ * Connects a lazy client and resolves once it is ready; rejects after `timeoutMs` with the last connection
+ * error, or as soon as the client is closed. Leaves no timer behind either way.
+ */
+export function connect(client: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (err: Error) => {
+      lastError = err;
+    };
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      client.off('error', onError).off('ready', onReady).off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => finish();
+    const onEnd = () => finish(new Error(`Redis (${client.options.connectionName}) was closed before it was ready`));
+    const timer = setTimeout(
+      () => finish(new Error(`Redis (${client.options.connectionName}) not ready after ${timeoutMs} ms: ${lastError?.message ?? client.status}`)),
+      timeoutMs,
+    );
+    client.on('error', onError).once('ready', onReady).once('end', onEnd);
+    if (client.status === 'ready') finish();
+    else if (client.status === 'wait') client.connect().catch(() => undefined);
+  });
 }
 
 /** Logs a connection's errors once per outage, not once per retry (and keeps them from crashing the process). */

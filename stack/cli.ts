@@ -1,0 +1,37 @@
+import { down, up } from './background.js';
+import { loadStackConfig } from './config.js';
+import { printStatus } from './status.js';
+import { superviseStack } from './supervise.js';
+
+/** The local stack's commands (package.json: npm start, npm run up / down / status). */
+const USAGE = `usage: node --import tsx stack/cli.ts <command>
+  start    set up what is missing, run the whole stack in the foreground (Ctrl-C stops it)
+  up       the same in the background
+  down     stop the stack started by start or up
+  status   every node's role, each Sentinel's view, each API instance's readiness`;
+
+const [command, ...flags] = process.argv.slice(2);
+
+try {
+  const config = loadStackConfig();
+  switch (command) {
+    case 'start':
+      process.exitCode = await superviseStack(config, flags.includes('--background'));
+      break;
+    case 'up':
+      process.exitCode = await up(config);
+      break;
+    case 'down':
+      process.exitCode = await down(config);
+      break;
+    case 'status':
+      process.exitCode = (await printStatus(config, console.log)) ? 0 : 1;
+      break;
+    default:
+      console.error(USAGE);
+      process.exitCode = 2;
+  }
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+}

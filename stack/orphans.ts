@@ -1,0 +1,52 @@
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Children must not outlive this process. 'exit' handlers run on a normal exit or process.exit();
+ * a fatal signal skips them, so unless the program stops its children itself on a signal (the stack's
+ * CLI, which stops them in order), the signal is passed on to them first (SIGALRM: tap's timeout).
+ */
+const liveChildren = new Set<ChildProcess>();
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGALRM'];
+let programHandlesSignals = false;
+
+export function guardAgainstOrphans(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  if (liveChildren.size === 0) addGuards();
+  liveChildren.add(child);
+  child.once('exit', () => {
+    liveChildren.delete(child);
+    if (liveChildren.size === 0) removeGuards();
+  });
+}
+
+/** The program stops its children on a signal itself: from now on the guard only kills survivors at exit. */
+export function leaveSignalsToProgram(): void {
+  programHandlesSignals = true;
+  for (const signal of FATAL_SIGNALS) process.off(signal, passSignalToChildren);
+}
+
+function addGuards(): void {
+  process.on('exit', killChildrenOnExit);
+  if (programHandlesSignals) return;
+  // First in line, so a handler such as signal-exit that re-raises the signal finds itself alone.
+  for (const signal of FATAL_SIGNALS) process.prependListener(signal, passSignalToChildren);
+}
+
+function removeGuards(): void {
+  process.off('exit', killChildrenOnExit);
+  for (const signal of FATAL_SIGNALS) process.off(signal, passSignalToChildren);
+}
+
+function killChildrenOnExit(): void {
+  for (const child of liveChildren) child.kill('SIGKILL');
+}
+
+function passSignalToChildren(signal: NodeJS.Signals): void {
+  for (const child of liveChildren) {
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+  }
+  removeGuards();
+  // Die by the signal as Node would have, unless the program handles it itself.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}

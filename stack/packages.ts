@@ -1,0 +1,55 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+
+/** The Debian packages the local stack runs, by the program each provides. */
+const NEEDED = [
+  { program: 'redis-server', pkg: 'redis-server' },
+  { program: 'redis-sentinel', pkg: 'redis-sentinel' },
+  { program: 'nginx', pkg: 'nginx' },
+] as const;
+
+type Program = (typeof NEEDED)[number]['program'];
+
+// A non-root PATH often lacks the sbin folders, where Debian puts nginx.
+const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** The absolute path of a program, or undefined when it is not installed. */
+export async function findProgram(program: string, searchPath = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of [...searchPath.split(path.delimiter).filter(Boolean), ...SBIN]) {
+    const candidate = path.join(dir, program);
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Installs what is missing with apt-get when root (recommends left out: they drag in unrelated daemons);
+ * otherwise fails with the exact command to run. Returns every program's absolute path.
+ */
+export async function ensureSystemPackages(log: (msg: string) => void): Promise<Record<Program, string>> {
+  let missing = await missingPrograms();
+  if (missing.length > 0) {
+    const pkgs = missing.map((m) => m.pkg);
+    const install = ['install', '-y', '--no-install-recommends', ...pkgs];
+    const aptGet = await findProgram('apt-get');
+    if (!aptGet) throw new Error(`Missing programs ${missing.map((m) => m.program).join(', ')}: install Redis 7 (server and Sentinel) and NGINX with this system's package manager.`);
+    if (process.getuid?.() !== 0) {
+      throw new Error(`Missing system packages: ${pkgs.join(', ')}. Install them with:\n  sudo apt-get update && sudo apt-get ${install.join(' ')}`);
+    }
+    log(`installing ${pkgs.join(', ')} with apt-get (about 15 s)`);
+    const options = { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } } as const;
+    await execa(aptGet, ['update'], options);
+    await execa(aptGet, install, options);
+    missing = await missingPrograms();
+    if (missing.length > 0) throw new Error(`apt-get installed ${pkgs.join(', ')} but ${missing.map((m) => m.program).join(', ')} is still not found`);
+  }
+  const paths = await Promise.all(NEEDED.map(async ({ program }) => [program, await findProgram(program)] as const));
+  return Object.fromEntries(paths) as Record<Program, string>;
+}
+
+async function missingPrograms() {
+  const found = await Promise.all(NEEDED.map(async (need) => ({ ...need, at: await findProgram(need.program) })));
+  return found.filter((f) => f.at === undefined);
+}

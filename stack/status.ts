@@ -1,0 +1,111 @@
+import type { StackConfig } from './config.js';
+import { command, pairs } from './redis-probe.js';
+import { isAlive, readRecord } from './state.js';
+
+const HTTP_TIMEOUT_MS = 1000;
+
+interface Row {
+  /** The process's name in the stack's record (nginx, api-3001, redis-6379, sentinel-26379). */
+  name: string;
+  what: string;
+  address: string;
+  state: string;
+  detail: string;
+  ok: boolean;
+}
+
+/**
+ * `npm run status`: every node's role and replication, each Sentinel's view of the master, each API
+ * instance's readiness and NGINX, in one table. Ports come from the running stack's record, secrets
+ * from the configuration. Returns whether everything is healthy.
+ */
+export async function printStatus(config: StackConfig, out: (line: string) => void): Promise<boolean> {
+  const record = await readRecord(config.dir);
+  const running = record !== undefined && isAlive(record.pid);
+  const ports = running ? record.ports : config;
+  const pidOf = new Map((running ? record.processes : []).map((p) => [p.name, p.pid]));
+  out(running
+    ? `Evergreen local stack in ${config.dir}: ${record.phase}, launcher pid ${record.pid}, since ${record.startedAt}`
+    : `Evergreen local stack in ${config.dir}: no launcher runs (npm start or npm run up starts one); probing the configured ports`);
+
+  const host = config.host;
+  const rows = [
+    await nginxRow(host, ports.httpPort, ports.statusPort),
+    ...(await Promise.all(ports.apiPorts.map((port) => apiRow(host, port)))),
+    ...(await Promise.all(ports.redisPorts.map((port) => redisRow(host, port, config.redisPassword)))),
+    ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config)))),
+  ];
+  const pidNote = (pid: number | undefined) => (pid === undefined ? '' : `  (pid ${pid}${isAlive(pid) ? '' : ', not running'})`);
+  const withPids = rows.map((r) => ({ ...r, detail: r.detail + pidNote(pidOf.get(r.name)) }));
+  const width = (key: 'what' | 'address' | 'state') => Math.max(...withPids.map((r) => String(r[key]).length));
+  for (const r of withPids) {
+    out(`  ${r.ok ? '✓' : '✗'} ${r.what.padEnd(width('what'))}  ${r.address.padEnd(width('address'))}  ${r.state.padEnd(width('state'))}  ${r.detail}`);
+  }
+  const problems = withPids.filter((r) => !r.ok).length;
+  out(problems === 0 ? 'Everything is healthy.' : `${problems} of ${withPids.length} not healthy.`);
+  return problems === 0;
+}
+
+async function nginxRow(host: string, port: number, statusPort: number): Promise<Row> {
+  const address = `${host}:${port}`;
+  try {
+    const health = await get(`http://${address}/health`);
+    const stub = await get(`http://${host}:${statusPort}/stub_status`).catch(() => undefined);
+    const active = stub?.body.match(/Active connections: (\d+)/)?.[1];
+    return { name: 'nginx', what: 'NGINX', address, state: health.status === 200 ? 'up' : `HTTP ${health.status}`, detail: active ? `${active} active connections` : '', ok: health.status === 200 };
+  } catch (err) {
+    return down('nginx', 'NGINX', address, err);
+  }
+}
+
+async function apiRow(host: string, port: number): Promise<Row> {
+  const address = `${host}:${port}`;
+  try {
+    const { status, body } = await get(`http://${address}/health/ready`);
+    const redis = (JSON.parse(body) as { redis?: { master: string; replica: string } }).redis;
+    const detail = redis ? `Redis master ${redis.master}, replica ${redis.replica}` : '';
+    return { name: `api-${port}`, what: 'API', address, state: status === 200 ? 'ready' : 'not ready', detail, ok: status === 200 };
+  } catch (err) {
+    return down(`api-${port}`, 'API', address, err);
+  }
+}
+
+async function redisRow(host: string, port: number, password: string | undefined): Promise<Row> {
+  const address = `${host}:${port}`;
+  try {
+    const role = (await command(host, port, password, ['ROLE'])) as unknown[];
+    if (role[0] === 'master') {
+      // ['master', offset, [[host, port, offset], ...]]
+      const offset = Number(role[1]);
+      const replicas = (role[2] as string[][]).map(([, rPort, rOffset]) => `:${rPort} ${offset - Number(rOffset)} bytes behind`);
+      return { name: `redis-${port}`, what: 'Redis', address, state: 'master', detail: `offset ${offset}; replicas ${replicas.join(', ') || 'none'}`, ok: replicas.length > 0 };
+    }
+    // ['slave', masterHost, masterPort, 'connected' | 'connecting' | 'sync' | ..., offset]
+    const [, mHost, mPort, link, offset] = role.map(String);
+    return { name: `redis-${port}`, what: 'Redis', address, state: 'replica', detail: `of ${mHost}:${mPort}, link ${link}, offset ${offset}`, ok: link === 'connected' };
+  } catch (err) {
+    return down(`redis-${port}`, 'Redis', address, err);
+  }
+}
+
+async function sentinelRow(host: string, port: number, config: StackConfig): Promise<Row> {
+  const address = `${host}:${port}`;
+  try {
+    const m = pairs(await command(host, port, config.sentinelPassword, ['SENTINEL', 'MASTER', config.masterName]));
+    const ok = m.flags === 'master';
+    const detail = `master ${m.ip}:${m.port} (${m.flags}), ${m['num-slaves']} replicas, ${m['num-other-sentinels']} other Sentinels, quorum ${m.quorum}`;
+    return { name: `sentinel-${port}`, what: 'Sentinel', address, state: ok ? 'watching' : 'alarm', detail, ok };
+  } catch (err) {
+    return down(`sentinel-${port}`, 'Sentinel', address, err);
+  }
+}
+
+function down(name: string, what: string, address: string, err: unknown): Row {
+  const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+  return { name, what, address, state: 'down', detail: cause, ok: false };
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  return { status: res.status, body: await res.text() };
+}
