@@ -1,5 +1,6 @@
 import { down, up } from './background.js';
 import { loadStackConfig } from './config.js';
+import { installMissing, TEST_PACKAGES } from './packages.js';
 import { printStatus } from './status.js';
 import { superviseStack } from './supervise.js';
 
@@ -8,7 +9,8 @@ const USAGE = `usage: node --import tsx stack/cli.ts <command>
   start    set up what is missing, run the whole stack in the foreground (Ctrl-C stops it)
   up       the same in the background
   down     stop the stack started by start or up
-  status   every node's role, each Sentinel's view, each API instance's readiness`;
+  status   every node's role, each Sentinel's view, each API instance's readiness
+  test-deps  install the Debian packages the tests start (npm test runs this first)`;
 
 const [command, ...flags] = process.argv.slice(2);
 
@@ -23,6 +25,9 @@ try {
       break;
     case 'down':
       process.exitCode = await down(config);
+      break;
+    case 'test-deps':
+      await installMissing(TEST_PACKAGES, console.log);
       break;
     case 'status':
       process.exitCode = (await printStatus(config, console.log)) ? 0 : 1;

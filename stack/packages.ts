@@ -4,13 +4,17 @@ import path from 'node:path';
 import { execa } from 'execa';
 
 /** The Debian packages the local stack runs, by the program each provides. */
-const NEEDED = [
+const STACK = [
   { program: 'redis-server', pkg: 'redis-server' },
   { program: 'redis-sentinel', pkg: 'redis-sentinel' },
   { program: 'nginx', pkg: 'nginx' },
 ] as const;
 
-type Program = (typeof NEEDED)[number]['program'];
+/** What the tests need beyond the stack: Debian's docker-compose validates compose.yml without an engine. */
+export const TEST_PACKAGES = [...STACK, { program: 'docker-compose', pkg: 'docker-compose' }] as const;
+
+type Need = { program: string; pkg: string };
+type Program = (typeof STACK)[number]['program'];
 
 // A non-root PATH often lacks the sbin folders, where Debian puts nginx.
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
@@ -29,7 +33,13 @@ export async function findProgram(program: string, searchPath = process.env.PATH
  * otherwise fails with the exact command to run. Returns every program's absolute path.
  */
 export async function ensureSystemPackages(log: (msg: string) => void): Promise<Record<Program, string>> {
-  let missing = await missingPrograms();
+  await installMissing(STACK, log);
+  const paths = await Promise.all(STACK.map(async ({ program }) => [program, await findProgram(program)] as const));
+  return Object.fromEntries(paths) as Record<Program, string>;
+}
+
+export async function installMissing(needed: readonly Need[], log: (msg: string) => void): Promise<void> {
+  let missing = await missingPrograms(needed);
   if (missing.length > 0) {
     const pkgs = missing.map((m) => m.pkg);
     const install = ['install', '-y', '--no-install-recommends', ...pkgs];
@@ -42,14 +52,12 @@ export async function ensureSystemPackages(log: (msg: string) => void): Promise<
     const options = { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } } as const;
     await execa(aptGet, ['update'], options);
     await execa(aptGet, install, options);
-    missing = await missingPrograms();
+    missing = await missingPrograms(needed);
     if (missing.length > 0) throw new Error(`apt-get installed ${pkgs.join(', ')} but ${missing.map((m) => m.program).join(', ')} is still not found`);
   }
-  const paths = await Promise.all(NEEDED.map(async ({ program }) => [program, await findProgram(program)] as const));
-  return Object.fromEntries(paths) as Record<Program, string>;
 }
 
-async function missingPrograms() {
-  const found = await Promise.all(NEEDED.map(async (need) => ({ ...need, at: await findProgram(need.program) })));
+async function missingPrograms(needed: readonly Need[]) {
+  const found = await Promise.all(needed.map(async (need) => ({ ...need, at: await findProgram(need.program) })));
   return found.filter((f) => f.at === undefined);
 }
