@@ -125,9 +125,16 @@ export class PurchaseStore {
       }
       if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
       const generation = conn.generation;
-      await (claim ? redis.watch(productKey, claim.key) : redis.watch(productKey));
-      const [price, stock] = await redis.hmget(productKey, 'priceCents', 'stock');
-      if (price === null || stock === null) {
+      // WATCH and the reads it guards in one round trip: a pipeline keeps their order on the connection.
+      const reads = redis.pipeline().watch(claim ? [productKey, claim.key] : [productKey]).hmget(productKey, 'priceCents', 'stock');
+      if (claim) reads.get(claim.key);
+      const results = ((await reads.exec()) ?? []) as [Error | null, unknown][];
+      const readError = results.find(([err]) => err)?.[0];
+      if (readError) throw readError;
+      const fields = results[1]![1] as (string | null)[];
+      const current = results[2]?.[1] as string | null | undefined;
+      const [price, stock] = fields;
+      if (price == null || stock == null) {
         await redis.unwatch();
         throw new ProductNotFound();
       }
@@ -135,13 +142,10 @@ export class PurchaseStore {
         await redis.unwatch();
         throw new OutOfStock(`Only ${stock} left in stock`);
       }
-      if (claim) {
-        const current = await redis.get(claim.key);
-        // Our claim expired and another request took the key: that request owns the outcome now.
-        if (current !== null && current !== claim.pending) {
-          await redis.unwatch();
-          throw new RequestInProgress();
-        }
+      // Our claim expired and another request took the key: that request owns the outcome now.
+      if (claim && current !== null && current !== claim.pending) {
+        await redis.unwatch();
+        throw new RequestInProgress();
       }
       // The WATCH died with the socket it was sent on: never EXEC on a newer one.
       if (conn.generation !== generation || redis.status !== 'ready') continue;
