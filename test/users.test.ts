@@ -49,7 +49,7 @@ t.test('GET /users/:id: self or admin; others 403; unknown 404', async (t) => {
   assertError(t, await call(app, 'GET', '/api/v1/users/00000000-0000-7000-8000-000000000000', { auth: admin.auth }), 404, 'USER_NOT_FOUND');
 });
 
-t.test('PATCH /users/:id changes username, email and password', async (t) => {
+t.test('PATCH /users/:id changes username, email and password; a new password ends old sessions', async (t) => {
   const dave = await login(app, 'dave');
   const res = await call(app, 'PATCH', `/api/v1/users/${dave.id}`, {
     auth: dave.auth,
@@ -63,7 +63,13 @@ t.test('PATCH /users/:id changes username, email and password', async (t) => {
   // The old name is free again; the new one is taken.
   t.equal((await call(app, 'POST', '/api/v1/auth/register', { body: { username: 'dave', password: 'correct-horse-9' } })).status, 201);
   assertError(t, await call(app, 'POST', '/api/v1/auth/register', { body: { username: 'DAVID', password: 'correct-horse-9' } }), 409, 'USERNAME_TAKEN');
-  const cleared = await call(app, 'PATCH', `/api/v1/users/${dave.id}`, { auth: dave.auth, body: { email: null } });
+  assertError(t, await call(app, 'GET', '/api/v1/users/me', { auth: dave.auth }), 401, 'UNAUTHORIZED');
+  t.pass('a new password ends every session opened with the old one');
+  const relogin = await call(app, 'POST', '/api/v1/auth/login', { body: { username: 'david', password: 'new-password-42' } });
+  const fresh = { authorization: `Bearer ${relogin.body.token}` };
+  t.equal((await call(app, 'PATCH', `/api/v1/users/${dave.id}`, { auth: fresh, body: { email: 'd@example.com' } })).status, 200);
+  t.equal((await call(app, 'GET', '/api/v1/users/me', { auth: fresh })).status, 200, 'other changes keep the session');
+  const cleared = await call(app, 'PATCH', `/api/v1/users/${dave.id}`, { auth: fresh, body: { email: null } });
   t.equal(cleared.body.email, null, 'email can be removed');
 });
 

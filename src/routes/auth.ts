@@ -34,9 +34,10 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await users.verifyCredentials(request.body.username, request.body.password);
-      if (!user) throw new InvalidCredentials();
-      const token = app.jwt.sign({ sub: user.id, jti: randomUUID() });
+      const verified = await users.verifyCredentials(request.body.username, request.body.password);
+      if (!verified) throw new InvalidCredentials();
+      const { user, sessionVersion } = verified;
+      const token = app.jwt.sign({ sub: user.id, jti: randomUUID(), ver: sessionVersion });
       return { token, expiresIn: app.config.auth.jwtExpiresInSeconds, user };
     },
   );

@@ -17,14 +17,16 @@ export class TokenStore {
 
   /**
    * In one round trip: is the token revoked, and what is its user's role now? Null when the token must be
-   * refused (revoked, or its user deleted). Reading the role live makes a role change take effect at once.
+   * refused: revoked, its user deleted, or issued before the user's last password change. Reading the role
+   * live makes a role change take effect at once.
    */
-  async check(jti: string, userId: string): Promise<{ role: Role } | null> {
-    const results = await this.redis.pipeline().exists(this.keys.revokedToken(jti)).hget(this.keys.user(userId), 'role').exec();
-    const [[revokedErr, revoked], [roleErr, role]] = results as [[Error | null, number], [Error | null, string | null]];
+  async check(jti: string, userId: string, sessionVersion: number): Promise<{ role: Role } | null> {
+    const results = await this.redis.pipeline().exists(this.keys.revokedToken(jti)).hmget(this.keys.user(userId), 'role', 'sessionVersion').exec();
+    const [[revokedErr, revoked], [userErr, fields]] = results as [[Error | null, number], [Error | null, (string | null)[]]];
     if (revokedErr) throw revokedErr;
-    if (roleErr) throw roleErr;
-    if (revoked === 1 || !role) return null;
+    if (userErr) throw userErr;
+    const [role, currentVersion] = fields;
+    if (revoked === 1 || !role || Number(currentVersion ?? 0) !== sessionVersion) return null;
     return { role: role === 'admin' ? 'admin' : 'customer' };
   }
 }

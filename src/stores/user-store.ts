@@ -8,6 +8,8 @@ import { loadPage, type Page, type PageRequest } from './pagination.js';
 
 interface UserRecord extends User {
   passwordHash: string;
+  /** Bumped by a password change: tokens issued before it stop working. */
+  sessionVersion: number;
 }
 
 const fromHash = (h: Record<string, string>): UserRecord => ({
@@ -16,12 +18,13 @@ const fromHash = (h: Record<string, string>): UserRecord => ({
   email: h.email ? h.email : null,
   role: h.role === 'admin' ? 'admin' : 'customer',
   passwordHash: h.passwordHash!,
+  sessionVersion: Number(h.sessionVersion ?? 0),
   createdAt: h.createdAt!,
   updatedAt: h.updatedAt!,
 });
 
 /** What leaves the store: never the password hash. */
-const toUser = ({ passwordHash: _hidden, ...user }: UserRecord): User => user;
+const toUser = ({ passwordHash: _hash, sessionVersion: _version, ...user }: UserRecord): User => user;
 
 /** Accounts. Every read goes to the master: a user's own account is read-your-writes. */
 export class UserStore {
@@ -42,6 +45,7 @@ export class UserStore {
       email: input.email ?? null,
       role: input.role ?? 'customer',
       passwordHash: await bcrypt.hash(input.password, this.bcryptCost),
+      sessionVersion: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -64,14 +68,14 @@ export class UserStore {
     return toUser(fromHash(hash));
   }
 
-  /** The user whose username and password match, or null (in about the same time either way). */
-  async verifyCredentials(username: string, password: string): Promise<User | null> {
+  /** The user whose username and password match, with its session version; null (in about the same time) if none. */
+  async verifyCredentials(username: string, password: string): Promise<{ user: User; sessionVersion: number } | null> {
     const id = await this.redis.hget(this.keys.usernames(), username.toLowerCase());
     const hash = id ? await this.redis.hgetall(this.keys.user(id)) : {};
     const record = hash.id ? fromHash(hash) : undefined;
     this.dummyHash ??= bcrypt.hash('evergreen-timing-equaliser', this.bcryptCost);
     const ok = await bcrypt.compare(password, record?.passwordHash ?? (await this.dummyHash));
-    return ok && record ? toUser(record) : null;
+    return ok && record ? { user: toUser(record), sessionVersion: record.sessionVersion } : null;
   }
 
   async exists(username: string): Promise<boolean> {
@@ -93,6 +97,7 @@ export class UserStore {
       this.keys.usernames(),
       id,
       patch.username?.toLowerCase() ?? '',
+      patch.password !== undefined ? '1' : '0',
       ...Object.entries(fields).flat(),
     );
     if (result === -1) throw new UserNotFound();

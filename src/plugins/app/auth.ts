@@ -21,8 +21,8 @@ export default fp(
       } catch {
         throw new Unauthorized('A valid bearer token is required');
       }
-      const state = await app.stores.tokens.check(request.user.jti, request.user.id);
-      if (!state) throw new Unauthorized('This token has been revoked');
+      const state = await app.stores.tokens.check(request.user.jti, request.user.id, request.user.sessionVersion);
+      if (!state) throw new Unauthorized('This token has been revoked (logout, password change or deleted account)');
       request.user.role = state.role;
     });
 

@@ -4,8 +4,9 @@ import type { Role } from '../../schemas/users.js';
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub: string; jti: string };
-    user: { id: string; jti: string; exp: number; role: Role };
+    /** sub: user id; jti: this token's id (logout revokes it); ver: the user's session version at login */
+    payload: { sub: string; jti: string; ver: number };
+    user: { id: string; jti: string; exp: number; sessionVersion: number; role: Role };
   }
 }
 
@@ -16,8 +17,8 @@ export default fp(
       secret: app.config.auth.jwtSecret,
       sign: { expiresIn: app.config.auth.jwtExpiresInSeconds },
       formatUser: (payload) => {
-        const claims = payload as { sub: string; jti: string; exp: number };
-        return { id: claims.sub, jti: claims.jti, exp: claims.exp, role: 'customer' };
+        const claims = payload as { sub: string; jti: string; exp: number; ver?: number };
+        return { id: claims.sub, jti: claims.jti, exp: claims.exp, sessionVersion: claims.ver ?? 0, role: 'customer' };
       },
     });
   },
