@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestTopology } from './helpers/topology.js';
-import { assertError, call, createProduct, login, loginAdmin, startApp } from './helpers/app.js';
+import { assertError, call, createProduct, eventually, login, loginAdmin, startApp } from './helpers/app.js';
 
 const topo = await startTestTopology(t);
 const app = await startApp(t, topo);
@@ -38,8 +38,10 @@ t.test('POST /products: 401 anonymous, 403 customer, 400 invalid — and nothing
 });
 
 t.test('GET /products pages through the catalog in creation order', async (t) => {
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push(await createProduct(app, admin.auth, { name: `Page item ${i}`, stock: 1 }));
+  const listed = (page: { body: { items: { id: string }[] } }) => ids.every((id) => page.body.items.some((p) => p.id === id));
+  await eventually(() => call(app, 'GET', '/api/v1/products?limit=100'), listed);
   const seen: string[] = [];
   let url = '/api/v1/products?limit=2';
   for (;;) {
@@ -77,15 +79,16 @@ t.test('PATCH /products/:id (admin) changes only the given fields', async (t) =>
   assertError(t, await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: {} }), 400, 'VALIDATION_ERROR');
   assertError(t, await call(app, 'PATCH', `/api/v1/products/${MISSING}`, { auth: admin.auth, body: { stock: 1 } }), 404, 'PRODUCT_NOT_FOUND');
   assertError(t, await call(app, 'GET', `/api/v1/products/${MISSING}`), 404, 'PRODUCT_NOT_FOUND');
-  t.match((await call(app, 'GET', `/api/v1/products/${id}`)).body, { priceCents: 1700 }, 'refused patches changed nothing');
+  const settled = await eventually(() => call(app, 'GET', `/api/v1/products/${id}`), (res) => res.body.priceCents === 1700);
+  t.match(settled.body, { priceCents: 1700 }, 'refused patches changed nothing');
 });
 
 t.test('DELETE /products/:id (admin) removes it from reads and the list', async (t) => {
   const id = await createProduct(app, admin.auth, { name: 'Doomed', stock: 1 });
   assertError(t, await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: customer.auth }), 403, 'FORBIDDEN');
   t.equal((await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: admin.auth })).status, 204);
-  assertError(t, await call(app, 'GET', `/api/v1/products/${id}`), 404, 'PRODUCT_NOT_FOUND');
-  const list = await call(app, 'GET', '/api/v1/products?limit=100');
+  assertError(t, await eventually(() => call(app, 'GET', `/api/v1/products/${id}`), (res) => res.status === 404), 404, 'PRODUCT_NOT_FOUND');
+  const list = await eventually(() => call(app, 'GET', '/api/v1/products?limit=100'), (res) => !res.body.items.some((p: { id: string }) => p.id === id));
   t.notOk(list.body.items.some((p: { id: string }) => p.id === id));
   assertError(t, await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: admin.auth }), 404, 'PRODUCT_NOT_FOUND');
 });

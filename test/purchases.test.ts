@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestTopology } from './helpers/topology.js';
-import { assertError, call, createProduct, login, loginAdmin, startApp } from './helpers/app.js';
+import { assertError, call, createProduct, eventually, login, loginAdmin, startApp } from './helpers/app.js';
 import { keySchema } from '../src/redis/keys.js';
 
 const topo = await startTestTopology(t);
@@ -12,7 +12,9 @@ const MISSING = '00000000-0000-7000-8000-000000000000';
 
 const buy = (auth: { authorization: string }, body: object, key?: string) =>
   call(app, 'POST', '/api/v1/purchases', { auth, body, ...(key ? { headers: { 'idempotency-key': key } } : {}) });
-const stockOf = async (id: string) => (await call(app, 'GET', `/api/v1/products/${id}`)).body.stock as number;
+/** The product's stock as the catalog shows it, once it has settled at `expected` (replica reads may trail by a moment). */
+const stockOf = (id: string, expected: number) =>
+  eventually(async () => (await call(app, 'GET', `/api/v1/products/${id}`)).body.stock as number, (stock) => stock === expected);
 
 t.test('POST /purchases buys at the current price and takes the stock', async (t) => {
   const productId = await createProduct(app, admin.auth, { priceCents: 450, stock: 10 });
@@ -21,7 +23,7 @@ t.test('POST /purchases buys at the current price and takes the stock', async (t
   t.match(res.body, { id: String, userId: alice.id, productId, quantity: 3, unitPriceCents: 450, totalCents: 1350, createdAt: String });
   t.equal(res.headers.location, `/api/v1/purchases/${res.body.id}`);
   t.notOk(res.headers['idempotent-replayed']);
-  t.equal(await stockOf(productId), 7);
+  t.equal(await stockOf(productId, 7), 7);
   const indexed = await app.redis.master.zscore(app.redis.keys.userPurchases(alice.id), res.body.id);
   t.equal(indexed, '0', 'the purchase is in the buyer index');
 });
@@ -34,10 +36,10 @@ t.test('POST /purchases: 404 PRODUCT_NOT_FOUND, 409 OUT_OF_STOCK, 400 invalid, 4
     assertError(t, await buy(alice.auth, body), 400, 'VALIDATION_ERROR');
   }
   assertError(t, await call(app, 'POST', '/api/v1/purchases', { body: { productId, quantity: 1 } }), 401, 'UNAUTHORIZED');
-  t.equal(await stockOf(productId), 2, 'no refused request took stock');
+  t.equal(await stockOf(productId, 2), 2, 'no refused request took stock');
   t.equal((await buy(alice.auth, { productId, quantity: 2 })).status, 201, 'the exact remaining stock can be bought');
   assertError(t, await buy(alice.auth, { productId, quantity: 1 }), 409, 'OUT_OF_STOCK');
-  t.equal(await stockOf(productId), 0);
+  t.equal(await stockOf(productId, 0), 0);
 });
 
 t.test('Idempotency-Key: a repeat returns the original purchase and charges once', async (t) => {
@@ -48,7 +50,7 @@ t.test('Idempotency-Key: a repeat returns the original purchase and charges once
   t.equal(again.status, 201);
   t.equal(again.headers['idempotent-replayed'], 'true');
   t.same(again.body, first.body, 'the very same purchase');
-  t.equal(await stockOf(productId), 3, 'stock taken once');
+  t.equal(await stockOf(productId, 3), 3, 'stock taken once');
   const mine = await call(app, 'GET', '/api/v1/purchases?limit=100', { auth: alice.auth });
   t.equal(mine.body.items.filter((p: { productId: string }) => p.productId === productId).length, 1, 'one purchase record');
 });
@@ -62,7 +64,7 @@ t.test('Idempotency-Key: same key, other body is 422; keys are per user; bad key
   t.notOk(bobs.headers['idempotent-replayed']);
   assertError(t, await buy(alice.auth, { productId, quantity: 1 }, 'k'.repeat(256)), 400, 'VALIDATION_ERROR');
   t.equal((await buy(alice.auth, { productId, quantity: 1 }, 'k'.repeat(255))).status, 201, '255 characters is allowed');
-  t.equal(await stockOf(productId), 2);
+  t.equal(await stockOf(productId, 2), 2);
 });
 
 t.test('Idempotency-Key: a duplicate while the first is in flight is 409 REQUEST_IN_PROGRESS', async (t) => {
@@ -75,7 +77,7 @@ t.test('Idempotency-Key: a duplicate while the first is in flight is 409 REQUEST
   assertError(t, res, 409, 'REQUEST_IN_PROGRESS');
   t.equal(res.headers['retry-after'], '1');
   assertError(t, await buy(alice.auth, { productId, quantity: 2 }, 'busy-key'), 422, 'IDEMPOTENCY_KEY_REUSED');
-  t.equal(await stockOf(productId), 5);
+  t.equal(await stockOf(productId, 5), 5);
 });
 
 t.test('Idempotency-Key: concurrent duplicates buy once', async (t) => {
@@ -85,7 +87,7 @@ t.test('Idempotency-Key: concurrent duplicates buy once', async (t) => {
   t.ok(created.length >= 1, 'at least the first succeeds');
   t.ok(results.every((r) => r.status === 201 || r.body.code === 'REQUEST_IN_PROGRESS'), 'the others are replays or in progress');
   t.equal(new Set(created.map((r) => r.body.id)).size, 1, 'every 201 is the same purchase');
-  t.equal(await stockOf(productId), 49, 'charged once');
+  t.equal(await stockOf(productId, 49), 49, 'charged once');
 });
 
 t.test('Idempotency-Key: a refused purchase frees its key for a retry', async (t) => {

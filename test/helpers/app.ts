@@ -86,3 +86,17 @@ export function assertError(t: Test, res: Call, status: number, code: string): v
   t.match(res.body, { statusCode: status, code, error: String, message: String }, `error body is the contract's shape with code ${code}`);
   t.notMatch(JSON.stringify(res.body), /stack|Error:|ReplyError|at \w+ \(/, 'no internals leak');
 }
+
+/**
+ * Catalog reads come from a replica, which may trail the master by a moment: polls `read` until `settled`
+ * holds (at most `timeoutMs`) and returns the last value, so a test asserts what the system converges to.
+ */
+export async function eventually<T>(read: () => Promise<T>, settled: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!settled(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}
