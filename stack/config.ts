@@ -21,6 +21,8 @@ export interface StackConfig {
   redisPorts: number[];
   sentinelPorts: number[];
   masterName: string;
+  /** How long a silent master has before the Sentinels call it down (failover drills may shorten it). */
+  downAfterMs: number;
   redisPassword: string | undefined;
   sentinelPassword: string | undefined;
   /** Unset: generated once into the state folder (see credentials.ts). */
@@ -58,6 +60,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     redisPorts,
     sentinelPorts: portList('SENTINEL_PORTS', env('SENTINEL_PORTS') ?? '26379,26380,26381'),
     masterName: env('REDIS_MASTER_NAME') ?? 'evergreen',
+    downAfterMs: milliseconds('SENTINEL_DOWN_AFTER_MS', env('SENTINEL_DOWN_AFTER_MS') ?? '5000'),
     redisPassword: env('REDIS_PASSWORD'),
     sentinelPassword: env('SENTINEL_PASSWORD'),
     admin: admin[0] && admin[1] ? { username: admin[0], password: admin[1] } : undefined,
@@ -70,6 +73,12 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
 function port(name: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new StackConfigError(`${name}: "${value}" is not a port (1-65535)`);
+  return n;
+}
+
+function milliseconds(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 100) throw new StackConfigError(`${name}: "${value}" is not a duration in milliseconds (100 or more)`);
   return n;
 }
 

@@ -118,6 +118,7 @@ export class LocalStack {
         redisPorts: config.redisPorts,
         sentinelPorts: config.sentinelPorts,
         masterName: config.masterName,
+        downAfterMs: config.downAfterMs,
         redisPassword: config.redisPassword,
         sentinelPassword: config.sentinelPassword,
         detached: true,

@@ -43,6 +43,7 @@ export async function testStackConfig(t: Test): Promise<StackConfig> {
     redisPorts: rest.slice(0, 3),
     sentinelPorts: rest.slice(3, 6),
     masterName: 'evergreen',
+    downAfterMs: 1000,
     redisPassword: randomBytes(12).toString('hex'),
     sentinelPassword: randomBytes(12).toString('hex'),
     admin: STACK_ADMIN,
