@@ -101,11 +101,12 @@ export class PurchaseStore {
     if (record.fingerprint !== fp) throw new IdempotencyKeyReused();
     if (record.state === 'pending') throw new RequestInProgress();
     const purchase = await withConnection(this.pool, async (conn) => {
+      if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
       // Rewriting the record moves this connection's replication offset past the original purchase, so
       // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
       const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
-      const [, [hashErr, hash]] = results as [unknown, [Error | null, Record<string, string>]];
-      if (hashErr) throw hashErr;
+      const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
+      if (setErr || hashErr) throw setErr ?? hashErr;
       if (!hash.id) throw new PurchaseNotFound();
       await this.awaitReplicas(conn);
       return fromHash(hash);
