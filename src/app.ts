@@ -35,7 +35,7 @@ const requestId = (request: IncomingMessage) => {
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 };
 
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash', 'password'], censor: '[redacted]' },
@@ -43,9 +43,9 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 }
 
 /** Builds the whole app (and connects to Redis) without listening: the server and the tests both use it. */
-export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function buildApp(config: Config) {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: loggerOptions(config),
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: config.trustProxy,

@@ -10,7 +10,6 @@ const domainError = <C extends string, S extends number>(code: C, message: strin
 
 export const ValidationFailed = domainError('VALIDATION_ERROR', '%s', 400);
 export const InvalidCursor = domainError('INVALID_CURSOR', 'The cursor is not valid for this list', 400);
-export const InvalidIdempotencyKey = domainError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 255 printable ASCII characters', 400);
 
 export const Unauthorized = domainError('UNAUTHORIZED', '%s', 401);
 export const InvalidCredentials = domainError('INVALID_CREDENTIALS', 'Invalid username or password', 401);

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
-export const PURCHASE_OUTCOMES = [
+const PURCHASE_OUTCOMES = [
   'created',
   'replayed',
   'out_of_stock',

@@ -5,7 +5,7 @@ import type { CreateProductBody, Product, UpdateProductBody } from '../schemas/p
 import { ProductNotFound } from '../errors.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
 
-export const productFromHash = (h: Record<string, string>): Product => ({
+const productFromHash = (h: Record<string, string>): Product => ({
   id: h.id!,
   name: h.name!,
   description: h.description ?? '',
