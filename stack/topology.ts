@@ -6,12 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { tail } from './logs.js';
 import { guardAgainstOrphans } from './orphans.js';
 import { command, pairs } from './redis-probe.js';
 import { renderTemplate } from './template.js';
+import { waitFor } from './wait.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHARED_REDIS_CONF = path.join(repoRoot, 'redis', 'redis.conf');
@@ -21,7 +21,6 @@ const START_TIMEOUT_MS = 30_000;
 // Longer than Redis's own shutdown-timeout (10 s), during which a master waits for lagging replicas.
 const STOP_GRACE_MS = 15_000;
 const TERM_REPEAT_MS = 250;
-const POLL_MS = 100;
 
 export interface TopologyOptions {
   /** Absolute state dir: each node gets dir/redis-<port>/, each Sentinel dir/sentinel-<port>/. */
@@ -389,19 +388,10 @@ class LocalTopology implements Topology {
     return command(this.options.host, p.port, p.password, args);
   }
 
-  /** Retries check every POLL_MS until it resolves; fails at once if a watched process died. */
-  private async poll<T>(what: string, deadline: number, watched: Proc[], check: () => Promise<T>): Promise<T> {
-    for (;;) {
-      if (this.stopped) throw new Error(`topology stopped while waiting for ${what}`);
-      const crashed = watched.find((p) => p.crash);
-      if (crashed?.crash) throw crashed.crash;
-      try {
-        return await check();
-      } catch (err) {
-        if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}: ${messageOf(err)}`);
-      }
-      await sleep(POLL_MS);
-    }
+  /** Retries check until it resolves (wait.ts); fails at once if a watched process died or the topology stopped. */
+  private poll<T>(what: string, deadline: number, watched: Proc[], check: () => Promise<T>): Promise<T> {
+    const halted = () => (this.stopped ? new Error(`topology stopped while waiting for ${what}`) : watched.find((p) => p.crash)?.crash);
+    return waitFor(what, Math.max(0, deadline - Date.now()), check, halted);
   }
 }
 
