@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -27,6 +27,8 @@ export class BusinessMetrics {
   readonly idempotentReplays: Counter;
   readonly waits: Counter<'result'>;
   readonly masterSwitches: Counter;
+  readonly clientRevivals: Counter;
+  readonly failoverFence: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -51,14 +53,24 @@ export class BusinessMetrics {
     });
     this.waits = new Counter({
       name: 'evergreen_wait_total',
-      help: 'WAIT outcomes after a purchase: acked (enough replicas confirmed) or timeout',
+      help: 'WAIT outcomes after a purchase: acked (confirmed), timeout (too few replicas), fenced (a failover was under way)',
       labelNames: ['result'],
       registers,
     });
-    for (const result of ['acked', 'timeout']) this.waits.inc({ result }, 0);
+    for (const result of ['acked', 'timeout', 'fenced']) this.waits.inc({ result }, 0);
     this.masterSwitches = new Counter({
       name: 'evergreen_redis_master_switches_total',
       help: 'Times this instance found the Redis master at a new address (failovers)',
+      registers,
+    });
+    this.clientRevivals = new Counter({
+      name: 'evergreen_redis_client_revivals_total',
+      help: 'Redis clients that ended without the service closing them and were connected again',
+      registers,
+    });
+    this.failoverFence = new Gauge({
+      name: 'evergreen_failover_fence',
+      help: '1 while a Sentinel doubts the master or too few Sentinels are heard: purchases wait, none is acknowledged',
       registers,
     });
   }

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
+import type { FailoverWatch, Lease } from '../redis/failover-watch.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
 import type { CreatePurchaseBody, Purchase } from '../schemas/purchases.js';
@@ -44,20 +45,24 @@ interface Claim {
   fingerprint: string;
 }
 
-// Failures after which nothing was written: the claimed key can be freed for a retry.
-const DEFINITE_FAILURES = [OutOfStock, ProductNotFound, TooMuchContention];
+// Outcomes after which the leased connection holds nothing pending (no WATCH, no reply in flight).
+const CLEAN_OUTCOMES = [OutOfStock, ProductNotFound, RequestInProgress, TooMuchContention, NotDurable, PurchaseNotFound];
+const leavesConnectionClean = (err: unknown) => CLEAN_OUTCOMES.some((type) => err instanceof type);
+
+const RELEASE_RETRY_MS = 500;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Purchases: the stock decrement, the purchase record, its two index entries and the idempotency result
  * are one WATCH/MULTI/EXEC on a connection leased for that transaction alone, acknowledged only after
- * WAIT saw a replica take it.
+ * WAIT saw a replica take it and no Sentinel doubted the master from before EXEC to after WAIT.
  */
 export class PurchaseStore {
   constructor(
     private readonly master: Redis,
     private readonly pool: TxPool,
+    private readonly watch: FailoverWatch,
     private readonly keys: Keys,
     private readonly settings: PurchaseSettings,
     private readonly metrics: BusinessMetrics,
@@ -85,14 +90,29 @@ export class PurchaseStore {
       claim = { key, pending, fingerprint: fp };
     }
     try {
-      const purchase = await withConnection(this.pool, (conn) => this.transact(conn, userId, body, claim));
+      const purchase = await withConnection(this.pool, (conn) => this.transact(conn, userId, body, claim), leavesConnectionClean);
       return { purchase, replayed: false };
     } catch (err) {
-      if (claim && DEFINITE_FAILURES.some((type) => err instanceof type)) {
-        await this.master.releaseIfEqual(claim.key, claim.pending).catch(() => undefined);
-      }
+      if (claim) await this.freeClaim(claim);
       throw err;
     }
+  }
+
+  /**
+   * After any failure, the claim goes back so that a retry is judged afresh. Always safe: a committed purchase
+   * turned the claim into its `done` record (nothing to free), and an EXEC still queued on a paused master
+   * aborts, because the claim key it WATCHes changed. Retried in the background while the master is away.
+   */
+  private async freeClaim(claim: Claim): Promise<void> {
+    const until = Date.now() + this.settings.idempotencyLockMs;
+    const attempt = (): Promise<void> =>
+      this.master.releaseIfEqual(claim.key, claim.pending).then(
+        () => undefined,
+        () => {
+          if (Date.now() + RELEASE_RETRY_MS < until) setTimeout(() => void attempt(), RELEASE_RETRY_MS).unref();
+        },
+      );
+    await attempt();
   }
 
   /** The answer to a repeated key: the original purchase (checked durable again), or why not. */
@@ -101,16 +121,17 @@ export class PurchaseStore {
     if (record.fingerprint !== fp) throw new IdempotencyKeyReused();
     if (record.state === 'pending') throw new RequestInProgress();
     const purchase = await withConnection(this.pool, async (conn) => {
-      if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
+      const lease = (await conn.ready(this.settings.connectionWaitMs)) ? this.watch.lease() : undefined;
+      if (!lease) throw new ServiceUnavailable();
       // Rewriting the record moves this connection's replication offset past the original purchase, so
       // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
       const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
       const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
       if (setErr || hashErr) throw setErr ?? hashErr;
       if (!hash.id) throw new PurchaseNotFound();
-      await this.awaitReplicas(conn);
+      await this.awaitReplicas(conn, lease);
       return fromHash(hash);
-    });
+    }, leavesConnectionClean);
     this.metrics.idempotentReplays.inc();
     return purchase;
   }
@@ -120,10 +141,7 @@ export class PurchaseStore {
     const productKey = this.keys.product(body.productId);
     const purchaseId = uuidv7();
     for (let attempt = 0; attempt <= this.settings.maxRetries; attempt++) {
-      if (attempt > 0) {
-        this.metrics.watchRetries.inc();
-        await pause(Math.random() * Math.min(attempt, 10));
-      }
+      if (attempt > 0) await pause(Math.random() * Math.min(attempt, 10));
       if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
       const generation = conn.generation;
       // WATCH and the reads it guards in one round trip: a pipeline keeps their order on the connection.
@@ -148,8 +166,10 @@ export class PurchaseStore {
         await redis.unwatch();
         throw new RequestInProgress();
       }
-      // The WATCH died with the socket it was sent on: never EXEC on a newer one.
-      if (conn.generation !== generation || redis.status !== 'ready') continue;
+      // The WATCH died with the socket it was sent on: never EXEC on a newer one. Nor while a failover is
+      // pending, nor on a node other than the agreed master: try again once the connection is usable.
+      const lease = conn.usable ? this.watch.lease() : undefined;
+      if (conn.generation !== generation || !lease) continue;
 
       const now = new Date().toISOString();
       const unitPriceCents = Number(price);
@@ -171,24 +191,37 @@ export class PurchaseStore {
         .zadd(this.keys.userPurchases(userId), 0, purchase.id);
       if (claim) tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
       const result = await tx.exec();
-      if (result === null) continue; // a watched key changed: someone else bought or edited first
+      if (result === null) {
+        this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first
+        continue;
+      }
       const failed = result.find(([err]) => err);
       if (failed) throw failed[0]; // never acknowledge a transaction that did not fully apply
 
+      await this.awaitReplicas(conn, lease);
       this.metrics.unitsSold.inc(body.quantity);
-      await this.awaitReplicas(conn);
       return purchase;
     }
     throw new TooMuchContention();
   }
 
-  /** WAIT on the connection that wrote: answer 201 only once a replica has the write. */
-  private async awaitReplicas(conn: TxConnection): Promise<void> {
+  /**
+   * WAIT on the connection that wrote: answer 201 only once a replica has the write, and only if the
+   * Sentinels raised no doubt about the master since `lease` was taken (else that replica may be repointed
+   * and the write discarded).
+   */
+  private async awaitReplicas(conn: TxConnection, lease: Lease): Promise<void> {
     const { waitReplicas, waitTimeoutMs } = this.settings;
-    if (waitReplicas === 0) return;
-    const acked = await conn.redis.wait(waitReplicas, waitTimeoutMs);
-    this.metrics.waits.inc({ result: acked >= waitReplicas ? 'acked' : 'timeout' });
-    if (acked < waitReplicas) throw new NotDurable();
+    const acked = waitReplicas === 0 ? 0 : await conn.redis.wait(waitReplicas, waitTimeoutMs);
+    if (acked < waitReplicas) {
+      this.metrics.waits.inc({ result: 'timeout' });
+      throw new NotDurable();
+    }
+    if (!this.watch.holds(lease)) {
+      this.metrics.waits.inc({ result: 'fenced' });
+      throw new NotDurable();
+    }
+    if (waitReplicas > 0) this.metrics.waits.inc({ result: 'acked' });
   }
 
   async get(id: string): Promise<Purchase> {
