@@ -1,11 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
+import type { FailoverWatch } from './failover-watch.js';
 
 /**
- * ioredis options for each role. The numbers come from failover drills (see README, "Failover"):
- * with defaults a paused master stalls writes for ~16 s; with the failover detector, a short socket
- * timeout and a quick disconnect, writes reach the promoted replica in ~3.5 s.
+ * ioredis options for each role. The numbers come from failover drills (see README, "Failover drills"):
+ * with defaults a paused master stalls writes for ~16 s; following `+switch-master` at once, a short socket
+ * timeout and a quick disconnect bring writes to the promoted replica within a second of the switch.
+ * `+switch-master` is followed by the service's own FailoverWatch (followMaster below), not by ioredis's
+ * failoverDetector: that one can end a client for good when a switch lands during a reconnect.
  */
 type RedisConfig = Config['redis'];
 
@@ -18,7 +21,7 @@ function sentinelOptions(cfg: RedisConfig): RedisOptions {
     password: cfg.password,
     sentinelPassword: cfg.sentinelPassword,
     protocol: 2,
-    failoverDetector: true,
+    failoverDetector: false,
     connectTimeout: cfg.connectTimeoutMs,
     disconnectTimeout: 200,
     socketTimeout: cfg.socketTimeoutMs,
@@ -48,14 +51,30 @@ export function transactionOptions(cfg: RedisConfig): RedisOptions {
   return { ...sentinelOptions(cfg), role: 'master', enableOfflineQueue: false, connectionName: 'evergreen-tx' };
 }
 
-/** Catalog reads; the product store falls back to the master when this one fails. */
-export function replicaOptions(cfg: RedisConfig): RedisOptions {
+/** Sentinel's view of one replica (SENTINEL REPLICAS), as ioredis hands it to preferredSlaves. */
+type ReplicaInfo = Record<string, string | undefined>;
+
+/** In sync and answering Sentinel's pings: not a paused old master that Sentinel lists as a replica already. */
+const healthyReplica = (r: ReplicaInfo) =>
+  r['role-reported'] === 'slave' && r['master-link-status'] === 'ok' && Number(r['last-ok-ping-reply']) < 2000;
+
+/**
+ * Catalog reads, client `index` of several: each prefers another healthy replica, so that when one is
+ * reconfigured by a failover the next read has another to go to (catalog-reads.ts).
+ */
+export function replicaOptions(cfg: RedisConfig, index = 0): RedisOptions {
   return {
     ...sentinelOptions(cfg),
     role: 'slave',
     commandTimeout: Math.min(cfg.commandTimeoutMs, 500),
     enableOfflineQueue: false,
     connectionName: 'evergreen-replica',
+    // ioredis picks at random among these when this returns null.
+    preferredSlaves: (replicas) => {
+      const healthy = (replicas as unknown as ReplicaInfo[]).filter(healthyReplica);
+      healthy.sort((a, b) => `${a.ip}:${a.port}`.localeCompare(`${b.ip}:${b.port}`));
+      return (healthy[index % Math.max(healthy.length, 1)] as unknown as (typeof replicas)[number]) ?? null;
+    },
   };
 }
 
@@ -110,26 +129,43 @@ export function logConnectionErrors(client: Redis, log: FastifyBaseLogger, what:
   });
 }
 
-/** Logs every change of the master this client talks to (a failover as the service sees it) and reports it. */
-export function watchMaster(client: Redis, log: FastifyBaseLogger, onSwitch: (from: string, to: string) => void): void {
-  let current: string | undefined;
-  client.on('ready', () => {
-    const address = `${client.stream?.remoteAddress}:${client.stream?.remotePort}`;
-    if (current && current !== address) {
-      log.warn({ from: current, to: address }, 'redis master switched');
-      onSwitch(current, address);
-    } else if (!current) {
-      log.info({ master: address }, 'connected to redis master');
+/**
+ * Keeps a master-role client on the master the Sentinels agreed on: on a switch, and whenever it becomes
+ * ready somewhere else (a paused old master that resumed still says `role:master`), it reconnects through
+ * Sentinel. Only a connected client is told to: a disconnect() during its Sentinel lookup would end it.
+ */
+export function followMaster(client: Redis, watch: FailoverWatch): void {
+  const steer = () => {
+    if ((client.status === 'ready' || client.status === 'connect') && watch.fence.master && !watch.isMaster(client)) {
+      client.disconnect(true);
     }
-    current = address;
+  };
+  watch.on('switch', steer);
+  client.on('ready', () => setTimeout(steer, 50).unref());
+  client.once('end', () => watch.off('switch', steer));
+}
+
+// Clients the service itself is closing: any other 'end' is an accident to recover from.
+const closing = new WeakSet<Redis>();
+
+/**
+ * A client that ends without the service closing it (ioredis gives up on some reconnect paths) connects
+ * again by itself, so that no fault can leave an instance without Redis until it is restarted.
+ */
+export function reviveOnEnd(client: Redis, log: FastifyBaseLogger, what: string, onRevive: () => void): void {
+  client.on('end', () => {
+    if (closing.has(client)) return;
+    log.warn({ connection: what }, 'redis client ended on its own: connecting it again');
+    onRevive();
+    setTimeout(() => {
+      if (!closing.has(client) && client.status === 'end') client.connect().catch(() => undefined);
+    }, 100).unref();
   });
 }
 
-/**
- * QUIT (bounded: a paused master never answers), then disconnect: ioredis only stops the failover
- * detector's Sentinel subscriptions on disconnect(), and after a bare quit() they reconnect forever.
- */
+/** QUIT (bounded: a paused master never answers), then disconnect, which also stops any reconnect. */
 export async function closeClient(client: Redis): Promise<void> {
+  closing.add(client);
   if (client.status === 'ready') {
     await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
   }

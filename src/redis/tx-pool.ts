@@ -1,7 +1,10 @@
 import genericPool, { type Pool } from 'generic-pool';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis, closeClient, logConnectionErrors, transactionOptions } from './connections.js';
+import { Redis, closeClient, followMaster, logConnectionErrors, reviveOnEnd, transactionOptions } from './connections.js';
+import type { FailoverWatch } from './failover-watch.js';
 import type { Config } from '../config.js';
+
+const POLL_MS = 25;
 
 /**
  * WATCH state belongs to a connection, so each WATCH/MULTI/EXEC runs on a connection leased to one request
@@ -10,18 +13,26 @@ import type { Config } from '../config.js';
  */
 export class TxConnection {
   generation = 0;
-  constructor(readonly redis: Redis) {
+  constructor(
+    readonly redis: Redis,
+    private readonly watch: FailoverWatch,
+  ) {
     redis.on('close', () => {
       this.generation += 1;
     });
   }
 
+  /** Whether a write may be sent now: connected, to the master the Sentinels agree on, with no failover pending. */
+  get usable(): boolean {
+    return this.redis.status === 'ready' && this.watch.isMaster(this.redis) && !this.watch.fence.fenced;
+  }
+
   /** Waits (bounded) until the connection is usable, e.g. while it follows a failover. */
   async ready(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.redis.status !== 'ready') {
+    while (!this.usable) {
       if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     return true;
   }
@@ -29,34 +40,45 @@ export class TxConnection {
 
 export type TxPool = Pool<TxConnection>;
 
-export function createTxPool(cfg: Config['redis'], log: FastifyBaseLogger): TxPool {
+/** The pool; `live` holds its connections while they exist (generic-pool does not list them). */
+export function createTxPool(cfg: Config['redis'], watch: FailoverWatch, log: FastifyBaseLogger, onRevive: () => void, live: Set<TxConnection>): TxPool {
   return genericPool.createPool<TxConnection>(
     {
       create: async () => {
         const redis = new Redis({ ...transactionOptions(cfg), lazyConnect: false });
         logConnectionErrors(redis, log, 'transaction');
-        return new TxConnection(redis);
+        reviveOnEnd(redis, log, 'transaction', onRevive);
+        followMaster(redis, watch);
+        const conn = new TxConnection(redis, watch);
+        live.add(conn);
+        return conn;
       },
-      destroy: (conn) => closeClient(conn.redis),
+      destroy: (conn) => {
+        live.delete(conn);
+        return closeClient(conn.redis);
+      },
+      // Never lend a connection that was closed for good: it would fail every transaction given to it.
+      validate: async (conn) => conn.redis.status !== 'end',
     },
-    { min: cfg.txPoolSize, max: cfg.txPoolSize, acquireTimeoutMillis: cfg.commandTimeoutMs * 4 },
+    { min: cfg.txPoolSize, max: cfg.txPoolSize, acquireTimeoutMillis: cfg.commandTimeoutMs * 4, testOnBorrow: true },
   );
 }
 
 /**
- * Runs `work` with a leased connection. A domain error (it carries a statusCode) leaves the connection
- * clean and it goes back to the pool; after any other error (a timeout mid-transaction, say) its state is
- * unknown, so it is replaced.
+ * Runs `work` with a leased connection. When `work` fails with an error `isClean` accepts (an outcome
+ * decided before anything was left pending on the connection), it goes back to the pool; after any other
+ * failure (a timeout mid-transaction, a connection not ready) its state is unknown, so it is replaced,
+ * without making the request wait for the old one to close.
  */
-export async function withConnection<T>(pool: TxPool, work: (conn: TxConnection) => Promise<T>): Promise<T> {
+export async function withConnection<T>(pool: TxPool, work: (conn: TxConnection) => Promise<T>, isClean: (err: unknown) => boolean): Promise<T> {
   const conn = await pool.acquire();
   try {
     const result = await work(conn);
     await pool.release(conn);
     return result;
   } catch (err) {
-    const clean = typeof (err as { statusCode?: unknown }).statusCode === 'number';
-    await (clean ? pool.release(conn) : pool.destroy(conn));
+    if (isClean(err)) await pool.release(conn);
+    else void pool.destroy(conn).catch(() => undefined);
     throw err;
   }
 }

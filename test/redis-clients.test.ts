@@ -1,0 +1,52 @@
+import t from 'tap';
+import pino from 'pino';
+import { Redis, closeClient, masterOptions, reviveOnEnd } from '../src/redis/connections.js';
+import { eventually, testConfig } from './helpers/app.js';
+import { startTestTopology } from './helpers/topology.js';
+
+// ioredis 6 ends a client for good when its Sentinel connector is disconnected during a Sentinel lookup
+// (what its failover detector does on +switch-master during a reconnect). Reproduced here on purpose.
+const topo = await startTestTopology(t);
+const cfg = testConfig(topo).redis;
+const log = pino({ level: 'silent' });
+
+/** Starts connecting, then cuts the connector mid-lookup: the client lands in status `end`. */
+function endDuringSentinelLookup(client: Redis): void {
+  client.connect().catch(() => undefined);
+  (client as unknown as { connector: { disconnect(): void } }).connector.disconnect();
+}
+
+t.test('without the service watching, such a client stays ended', async (t) => {
+  const client = new Redis(masterOptions(cfg));
+  client.on('error', () => undefined);
+  t.teardown(() => closeClient(client));
+  endDuringSentinelLookup(client);
+  const status = await eventually(async () => client.status, (s) => s === 'end', 2000);
+  t.equal(status, 'end', 'the ioredis behaviour this guards against is still there');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal(client.status, 'end', 'and nothing brings it back');
+});
+
+t.test('a client that ends without the service closing it connects again by itself', async (t) => {
+  const client = new Redis(masterOptions(cfg));
+  client.on('error', () => undefined);
+  let revivals = 0;
+  reviveOnEnd(client, log, 'master', () => revivals++);
+  t.teardown(() => closeClient(client));
+  endDuringSentinelLookup(client);
+  const status = await eventually(async () => client.status, (s) => s === 'ready', 5000);
+  t.equal(status, 'ready', 'it is ready again');
+  t.equal(revivals, 1, 'and the revival was reported once');
+  t.equal(await client.ping(), 'PONG', 'it serves commands');
+});
+
+t.test('a client the service closes stays closed', async (t) => {
+  const client = new Redis(masterOptions(cfg));
+  let revivals = 0;
+  reviveOnEnd(client, log, 'master', () => revivals++);
+  await client.connect();
+  await closeClient(client);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(client.status, 'end');
+  t.equal(revivals, 0);
+});
