@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
+import type { CatalogReads } from '../redis/catalog-reads.js';
 import type { Keys } from '../redis/keys.js';
 import type { CreateProductBody, Product, UpdateProductBody } from '../schemas/products.js';
 import { ProductNotFound } from '../errors.js';
@@ -21,27 +22,16 @@ const toFields = (values: Partial<Product>) =>
     .flatMap(([field, value]) => [field, String(value)]);
 
 /**
- * The catalog. Reads go to a replica (they may lag by a few milliseconds) and fall back to the master
- * when no replica answers; a product a replica does not have yet is looked up on the master before a 404.
+ * The catalog. Reads go to a replica (they may lag by a few milliseconds; catalog-reads.ts chooses which);
+ * a product a replica does not have yet is looked up on the master before a 404, when the master answers.
  * Stock decisions are never taken here: purchases read stock on the master inside their transaction.
  */
 export class ProductStore {
   constructor(
     private readonly master: Redis,
-    private readonly replica: Redis,
+    private readonly reads: CatalogReads,
     private readonly keys: Keys,
   ) {}
-
-  private async read<T>(query: (redis: Redis) => Promise<T>): Promise<T> {
-    if (this.replica.status === 'ready') {
-      try {
-        return await query(this.replica);
-      } catch {
-        // fall through to the master
-      }
-    }
-    return query(this.master);
-  }
 
   async create(input: CreateProductBody): Promise<Product> {
     const now = new Date().toISOString();
@@ -55,14 +45,14 @@ export class ProductStore {
   }
 
   async get(id: string): Promise<Product> {
-    let hash = await this.read((redis) => redis.hgetall(this.keys.product(id)));
-    if (!hash.id) hash = await this.master.hgetall(this.keys.product(id));
+    let hash = await this.reads.run((redis) => redis.hgetall(this.keys.product(id)));
+    if (!hash.id && this.reads.masterAnswers()) hash = await this.master.hgetall(this.keys.product(id));
     if (!hash.id) throw new ProductNotFound();
     return productFromHash(hash);
   }
 
   list(page: PageRequest): Promise<Page<Product>> {
-    return this.read((redis) => loadPage(redis, this.keys.productIndex(), this.keys.product, productFromHash, page));
+    return this.reads.run((redis) => loadPage(redis, this.keys.productIndex(), this.keys.product, productFromHash, page));
   }
 
   async update(id: string, patch: UpdateProductBody): Promise<Product> {

@@ -1,19 +1,40 @@
 import fp from 'fastify-plugin';
-import { Redis, closeClient, connect, logConnectionErrors, masterOptions, rateLimitOptions, replicaOptions, watchMaster } from '../../redis/connections.js';
-import { createTxPool, type TxPool } from '../../redis/tx-pool.js';
+import {
+  Redis,
+  closeClient,
+  connect,
+  followMaster,
+  logConnectionErrors,
+  masterOptions,
+  rateLimitOptions,
+  replicaOptions,
+  reviveOnEnd,
+} from '../../redis/connections.js';
+import { CatalogReads } from '../../redis/catalog-reads.js';
+import { FailoverWatch } from '../../redis/failover-watch.js';
+import { createTxPool, type TxConnection, type TxPool } from '../../redis/tx-pool.js';
 import { defineScripts } from '../../redis/scripts/index.js';
 import { keySchema, type Keys } from '../../redis/keys.js';
+
+// Two replica clients, each preferring another replica: a read has somewhere to go while one is repointed.
+const REPLICA_CLIENTS = 2;
 
 export interface RedisClients {
   /** writes and read-your-writes, through Sentinel */
   master: Redis;
-  /** catalog reads from a replica, through Sentinel */
-  replica: Redis;
+  /** catalog reads from replicas, through Sentinel */
+  replicas: Redis[];
   /** rate-limit counters: fails fast instead of waiting out a failover */
   rateLimit: Redis;
   /** connections leased to one WATCH/MULTI/EXEC at a time */
   pool: TxPool;
+  /** every Sentinel's view: the master's address and the failover fence */
+  watch: FailoverWatch;
+  /** where a catalog read goes */
+  catalogReads: CatalogReads;
   keys: Keys;
+  /** Every client's ioredis status by name, for /health/ready. */
+  statuses(): Record<string, string>;
 }
 
 declare module 'fastify' {
@@ -26,31 +47,52 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const cfg = app.config.redis;
+    const metrics = app.businessMetrics;
+    const watch = new FailoverWatch(cfg, app.log);
     const master = new Redis(masterOptions(cfg));
-    const replica = new Redis(replicaOptions(cfg));
+    const replicas = Array.from({ length: REPLICA_CLIENTS }, (_, i) => new Redis(replicaOptions(cfg, i)));
     const rateLimit = new Redis(rateLimitOptions(cfg));
-    logConnectionErrors(master, app.log, 'master');
-    logConnectionErrors(replica, app.log, 'replica');
-    logConnectionErrors(rateLimit, app.log, 'rate-limit');
-    watchMaster(master, app.log, () => app.businessMetrics.masterSwitches.inc());
+    const named: [string, Redis][] = [['master', master], ...replicas.map((r, i): [string, Redis] => [`replica-${i + 1}`, r]), ['rate-limit', rateLimit]];
+    const revived = () => metrics.clientRevivals.inc();
+    for (const [name, client] of named) {
+      logConnectionErrors(client, app.log, name);
+      reviveOnEnd(client, app.log, name, revived);
+    }
+    followMaster(master, watch);
+    followMaster(rateLimit, watch);
+    watch.on('switch', (from) => {
+      if (from) metrics.masterSwitches.inc();
+    });
+    watch.on('fence', (up) => metrics.failoverFence.set(up ? 1 : 0));
     defineScripts(master);
 
-    const pool = createTxPool(cfg, app.log);
+    const txConnections = new Set<TxConnection>();
+    const pool = createTxPool(cfg, watch, app.log, revived, txConnections);
     const closeAll = async () => {
       await pool.drain().then(() => pool.clear());
-      await Promise.all([master, replica, rateLimit].map(closeClient));
+      await Promise.all(named.map(([, client]) => closeClient(client)));
+      await watch.close();
     };
     try {
       await connect(master, cfg.readyTimeoutMs);
+      await watch.start(cfg.readyTimeoutMs);
+      metrics.failoverFence.set(watch.fence.fenced ? 1 : 0);
       await Promise.all([connect(rateLimit, cfg.readyTimeoutMs), pool.ready()]);
     } catch (err) {
       await closeAll();
       throw err;
     }
     // No replica yet is not fatal: catalog reads fall back to the master meanwhile.
-    connect(replica, cfg.readyTimeoutMs).catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'no redis replica reachable yet'));
+    for (const replica of replicas) {
+      connect(replica, cfg.readyTimeoutMs).catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'no redis replica reachable yet'));
+    }
 
-    app.decorate('redis', { master, replica, rateLimit, pool, keys: keySchema(cfg.keyPrefix) });
+    const statuses = () => ({
+      ...Object.fromEntries(named.map(([name, client]) => [name, client.status])),
+      ...Object.fromEntries([...txConnections].map((conn, i) => [`tx-${i + 1}`, conn.redis.status])),
+    });
+    const catalogReads = new CatalogReads(replicas, master, watch);
+    app.decorate('redis', { master, replicas, rateLimit, pool, watch, catalogReads, keys: keySchema(cfg.keyPrefix), statuses });
     app.addHook('onClose', closeAll);
   },
   { name: 'redis', dependencies: ['business-metrics'] },

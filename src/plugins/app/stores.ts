@@ -20,12 +20,12 @@ declare module 'fastify' {
 /** One store per entity; route handlers talk to these, never to Redis. Bootstraps the admin account. */
 export default fp(
   async (app) => {
-    const { master, replica, pool, keys } = app.redis;
+    const { master, catalogReads, pool, watch, keys } = app.redis;
     const { auth, purchases, redis } = app.config;
     const stores: Stores = {
       users: new UserStore(master, keys, auth.bcryptCost),
-      products: new ProductStore(master, replica, keys),
-      purchases: new PurchaseStore(master, pool, keys, { ...purchases, connectionWaitMs: redis.commandTimeoutMs }, app.businessMetrics),
+      products: new ProductStore(master, catalogReads, keys),
+      purchases: new PurchaseStore(master, pool, watch, keys, { ...purchases, connectionWaitMs: redis.commandTimeoutMs }, app.businessMetrics),
       tokens: new TokenStore(master, keys),
     };
     app.decorate('stores', stores);
