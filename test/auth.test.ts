@@ -78,6 +78,10 @@ t.test('login attempts per client IP are limited too', async (t) => {
     statuses.push((await call(app, 'POST', '/api/v1/auth/login', { ip: '10.0.2.1', body: { username: `someone${i}`, password: 'wrong-password' } })).status);
   }
   t.same(statuses, [401, 401, 401, 401, 401, 429]);
+  const { master, keys } = app.redis;
+  const ttl = await master.pttl(keys.loginAttempts('ip', '10.0.2.1'));
+  t.ok(ttl > 0, 'the counter is named after the client IP and ends with its window');
+  t.same(await master.keys(`${keys.rateLimit('*')}*undefined*`), [], 'no counter key has an unset part in its name');
 });
 
 t.test('POST /auth/logout revokes the token', async (t) => {

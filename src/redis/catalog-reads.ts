@@ -22,18 +22,19 @@ export class CatalogReads {
 
   async run<T>(query: (redis: Redis) => Promise<T>): Promise<T> {
     let lastError: unknown;
-    // Twice each at most: a replica that failed as Sentinel repointed it is usually back a moment later.
+    // A replica whose connection dropped under the read (Sentinel repointing it) is worth one more try once
+    // it is back; one that timed out on an open connection (paused) is not.
     const tries = new Map<Redis, number>();
-    const untried = (r: Redis) => (tries.get(r) ?? 0) < 2;
+    const usable = (r: Redis) => (tries.get(r) ?? 0) < 2;
     const waitUntil = Date.now() + REPLICA_WAIT_MS;
     for (;;) {
-      const replica = this.readyReplicas().find(untried) ?? (await this.waitForReplica(untried, waitUntil));
+      const replica = this.readyReplicas().find(usable) ?? (await this.waitForReplica(usable, waitUntil));
       if (!replica) break;
-      tries.set(replica, (tries.get(replica) ?? 0) + 1);
       try {
         return await query(replica);
       } catch (err) {
         lastError = err;
+        tries.set(replica, replica.status === 'ready' ? 2 : (tries.get(replica) ?? 0) + 1);
       }
     }
     if (this.masterAnswers()) return query(this.master);

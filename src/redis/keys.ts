@@ -34,6 +34,8 @@ export function keySchema(prefix: string) {
 
     /** prefix of @fastify/rate-limit's counters (strings with TTL) */
     rateLimit: (name: string) => `${prefix}rl:${name}:`,
+    /** string (counter) with TTL = the rest of its window: login attempts from one client IP or for one username */
+    loginAttempts: (by: 'ip' | 'user', id: string) => `${prefix}rl:login-${by}:${id}`,
   };
 }
 

@@ -64,7 +64,7 @@ export default fp(
       if (from) metrics.masterSwitches.inc();
     });
     watch.on('fence', (up) => metrics.failoverFence.set(up ? 1 : 0));
-    defineScripts(master);
+    for (const client of [master, rateLimit]) defineScripts(client);
 
     const txConnections = new Set<TxConnection>();
     const pool = createTxPool(cfg, watch, app.log, revived, txConnections);
