@@ -28,7 +28,12 @@ t.test('Sentinel messages are parsed only when about our master', async (t) => {
     'an event about a replica names its master after the @',
   );
   t.same(parseSentinelEvent('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380', 'evergreen'), { kind: 'switch', from: A, to: B });
-  t.equal(parseSentinelEvent('+sdown', 'slave 127.0.0.1:6380 127.0.0.1 6380 @ evergreen 127.0.0.1 6379', 'evergreen')?.kind, 'down');
+  t.equal(
+    parseSentinelEvent('+sdown', 'slave 127.0.0.1:6380 127.0.0.1 6380 @ evergreen 127.0.0.1 6379', 'evergreen'),
+    undefined,
+    'a replica going down is no doubt about the master',
+  );
+  t.equal(parseSentinelEvent('-odown', 'sentinel 1a2b 127.0.0.1 26380 @ evergreen 127.0.0.1 6379', 'evergreen'), undefined);
   t.equal(parseSentinelEvent('+sdown', 'master other 127.0.0.1 7000', 'evergreen'), undefined, 'another master name');
   t.equal(parseSentinelEvent('+sdown', 'sentinel 1a2b 127.0.0.1 26380 @ other 127.0.0.1 7000', 'evergreen'), undefined);
   t.equal(parseSentinelEvent('+tilt', '#tilt mode entered', 'evergreen'), undefined, 'channels that say nothing about the master');

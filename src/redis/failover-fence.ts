@@ -64,8 +64,10 @@ export function parseSentinelEvent(channel: string, message: string, masterName:
     if (name !== masterName || !toHost) return undefined;
     return { kind, from: { host: fromHost!, port: Number(fromPort) }, to: { host: toHost, port: Number(toPort) } };
   }
-  // The master named at the end of an event about one of its replicas, or the instance itself.
+  // A replica or Sentinel going down or up says nothing about the master; a replica's part in a failover
+  // (+selected-slave, +promoted-slave) belongs to the failover of the master named after the '@'.
   const at = words.indexOf('@');
+  if (at >= 0 && (kind === 'down' || kind === 'up')) return undefined;
   const [type, name, host, port] = at >= 0 ? ['master', ...words.slice(at + 1)] : words;
   if (type !== 'master' || name !== masterName || !host) return undefined;
   return { kind, master: { host, port: Number(port) } };
