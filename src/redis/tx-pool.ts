@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis, closeClient, followMaster, logConnectionErrors, reviveOnEnd, transactionOptions } from './connections.js';
 import type { FailoverWatch } from './failover-watch.js';
 import type { Config } from '../config.js';
+import { ServiceUnavailable } from '../errors.js';
 
 const POLL_MS = 25;
 
@@ -71,7 +72,10 @@ export function createTxPool(cfg: Config['redis'], watch: FailoverWatch, log: Fa
  * without making the request wait for the old one to close.
  */
 export async function withConnection<T>(pool: TxPool, work: (conn: TxConnection) => Promise<T>, isClean: (err: unknown) => boolean): Promise<T> {
-  const conn = await pool.acquire();
+  // Every connection busy for the whole acquire timeout: Redis is too slow or away, not a bug.
+  const conn = await pool.acquire().catch(() => {
+    throw new ServiceUnavailable();
+  });
   try {
     const result = await work(conn);
     await pool.release(conn);

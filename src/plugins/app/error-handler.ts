@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { InternalError, RouteNotFound, ServiceUnavailable, ValidationFailed } from '../../errors.js';
+import { isRedisUnavailable } from '../../redis/errors.js';
 
 /** Codes for the client errors Fastify raises itself, renamed to stable names of ours. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -12,11 +13,6 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
-
-// What ioredis, Redis and the connection pool say when the data store is out of reach or failing over.
-const UNAVAILABLE = /Command timed out|EXECABORT|OOM |Connection is closed|Stream isn't writeable|Socket timeout|All sentinels are unreachable|NOREPLICAS|READONLY|LOADING|MASTERDOWN|MaxRetriesPerRequest|ResourceRequest timed out|failed to connect/i;
-
-const isUnavailable = (err: Error) => UNAVAILABLE.test(`${err.name} ${err.message}`);
 
 /**
  * One error handler for the whole app: every error leaves in the contract's shape
@@ -32,7 +28,7 @@ export default fp(
         out = err as typeof out; // one of ours (src/errors.ts)
       } else if (err.statusCode && err.statusCode < 500) {
         out = { statusCode: err.statusCode, code: FASTIFY_CODES[err.code] ?? 'BAD_REQUEST', message: err.message };
-      } else if (isUnavailable(err)) {
+      } else if (isRedisUnavailable(err)) {
         request.log.error({ err }, 'data store unavailable');
         out = new ServiceUnavailable();
       } else {
