@@ -1,5 +1,6 @@
 import { down, up } from './background.js';
 import { loadStackConfig } from './config.js';
+import { drillCommand } from './drill/command.js';
 import { installMissing, TEST_PACKAGES } from './packages.js';
 import { printStatus } from './status.js';
 import { superviseStack } from './supervise.js';
@@ -10,7 +11,8 @@ const USAGE = `usage: node --import tsx stack/cli.ts <command>
   up       the same in the background
   down     stop the stack started by start or up
   status   every node's role, each Sentinel's view, each API instance's readiness
-  test-deps  install the Debian packages the tests start (npm test runs this first)`;
+  test-deps  install the Debian packages the tests start (npm test runs this first)
+  drill    a failover drill on a stack of its own (npm run drill -- --help)`;
 
 const [command, ...flags] = process.argv.slice(2);
 
@@ -25,6 +27,9 @@ try {
       break;
     case 'down':
       process.exitCode = await down(config);
+      break;
+    case 'drill':
+      process.exitCode = await drillCommand(flags);
       break;
     case 'test-deps':
       await installMissing(TEST_PACKAGES, console.log);

@@ -23,6 +23,8 @@ export interface StackConfig {
   masterName: string;
   /** How long a silent master has before the Sentinels call it down (failover drills may shorten it). */
   downAfterMs: number;
+  /** Sentinel's failover-timeout: a failover that stalls is abandoned after it, and retried after twice that. */
+  failoverTimeoutMs: number;
   redisPassword: string | undefined;
   sentinelPassword: string | undefined;
   /** Unset: generated once into the state folder (see credentials.ts). */
@@ -61,6 +63,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     sentinelPorts: portList('SENTINEL_PORTS', env('SENTINEL_PORTS') ?? '26379,26380,26381'),
     masterName: env('REDIS_MASTER_NAME') ?? 'evergreen',
     downAfterMs: milliseconds('SENTINEL_DOWN_AFTER_MS', env('SENTINEL_DOWN_AFTER_MS') ?? '5000'),
+    failoverTimeoutMs: milliseconds('SENTINEL_FAILOVER_TIMEOUT_MS', env('SENTINEL_FAILOVER_TIMEOUT_MS') ?? '10000'),
     redisPassword: env('REDIS_PASSWORD'),
     sentinelPassword: env('SENTINEL_PASSWORD'),
     admin: admin[0] && admin[1] ? { username: admin[0], password: admin[1] } : undefined,

@@ -119,6 +119,7 @@ export class LocalStack {
         sentinelPorts: config.sentinelPorts,
         masterName: config.masterName,
         downAfterMs: config.downAfterMs,
+        failoverTimeoutMs: config.failoverTimeoutMs,
         redisPassword: config.redisPassword,
         sentinelPassword: config.sentinelPassword,
         detached: true,

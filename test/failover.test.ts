@@ -1,7 +1,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestTopology } from './helpers/topology.js';
-import { assertError, call, createProduct, eventually, login, loginAdmin, startApp, type Call } from './helpers/app.js';
+import { assertError, call, createProduct, login, loginAdmin, startApp, type Call } from './helpers/app.js';
 
 // Real failures of a real topology: replicas that stop confirming, and a master that stops answering.
 const topo = await startTestTopology(t);

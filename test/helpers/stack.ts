@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import type { StackConfig } from '../../stack/config.js';
 import { nginxChild, renderNginxConfig, testNginxConfig, type NginxFiles } from '../../stack/nginx.js';
 import { findProgram } from '../../stack/packages.js';
 import { LocalStack } from '../../stack/stack.js';
+import { temporaryStackConfig } from '../../stack/temporary.js';
 import { expectStatus, waitFor } from '../../stack/wait.js';
 import { freePorts } from './topology.js';
 
@@ -25,33 +25,22 @@ const stacksOf = new Map<string, LocalStack[]>();
  * (kept, with its logs, when the test failed).
  */
 export async function testStackConfig(t: Test): Promise<StackConfig> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'evergreen-stack-'));
-  const [httpPort, statusPort, api1, api2, ...rest] = await freePorts(10);
-  const started: LocalStack[] = [];
-  stacksOf.set(dir, started);
-  t.teardown(async () => {
-    await Promise.all(started.map((stack) => stack.stop()));
-    if (t.passing()) await rm(dir, { recursive: true, force: true });
-    else t.comment(`kept the stack's state and logs in ${dir}`);
-  });
-  return {
-    dir,
-    host: '127.0.0.1',
-    httpPort: httpPort as number,
-    statusPort: statusPort as number,
-    apiPorts: [api1 as number, api2 as number],
-    redisPorts: rest.slice(0, 3),
-    sentinelPorts: rest.slice(3, 6),
-    masterName: 'evergreen',
+  const config = await temporaryStackConfig('stack', {
     downAfterMs: 1000,
-    redisPassword: randomBytes(12).toString('hex'),
-    sentinelPassword: randomBytes(12).toString('hex'),
+    failoverTimeoutMs: 3000,
     admin: STACK_ADMIN,
-    jwtSecret: randomBytes(32).toString('hex'),
     apiRunner: 'source',
     // info: every request is in the instance's log; limits high enough for a stream of requests.
     apiEnv: { NODE_ENV: 'test', LOG_LEVEL: 'info', BCRYPT_COST: '4', RATE_LIMIT_MAX: '100000', LOGIN_RATE_LIMIT_MAX: '1000' },
-  };
+  });
+  const started: LocalStack[] = [];
+  stacksOf.set(config.dir, started);
+  t.teardown(async () => {
+    await Promise.all(started.map((stack) => stack.stop()));
+    if (t.passing()) await rm(config.dir, { recursive: true, force: true });
+    else t.comment(`kept the stack's state and logs in ${config.dir}`);
+  });
+  return config;
 }
 
 /** Starts a stack from a config made by testStackConfig; its progress lines become comments. */

@@ -1,0 +1,133 @@
+import type { FaultRun } from './faults.js';
+import type { HealResult } from './heal.js';
+import { isLost, purchaseIdsOf } from './invariants.js';
+import { failedRead, type Read } from './load.js';
+import type { ConcreteFault } from './options.js';
+import type { PurchaseOp } from './purchase-op.js';
+import { switchedTo, type SentinelEvents } from './sentinel-events.js';
+import type { StoreSnapshot } from './store-snapshot.js';
+
+/** What the engine remembers of one cycle while it runs. */
+export interface CycleRecord {
+  run: FaultRun;
+  pauseMs: number;
+  /** The cycle's window: from just before the fault to the end of its heal and steady load. */
+  startAt: number;
+  endAt: number;
+  heal: HealResult;
+}
+
+/** Milliseconds after the fault (undefined: it did not happen in the cycle). */
+export interface Timeline {
+  sdown?: number;
+  odown?: number;
+  switchMaster?: number;
+  failoverEnd?: number;
+  /** The first 201 to an attempt sent after the fault. */
+  firstAck?: number;
+}
+
+export interface CycleReport {
+  cycle: number;
+  fault: ConcreteFault;
+  pauseSeconds?: number;
+  /** Milliseconds since the drill started. */
+  faultAt: number;
+  actions: { ms: number; what: string }[];
+  timeline: Timeline;
+  newMasterPort?: number;
+  /** The longest time without a 201, from the last one before the fault to the end of the cycle. */
+  writeOutageMs: number;
+  acknowledged: number;
+  /** Acknowledged in this cycle, gone at the end. */
+  lost: number;
+  /** Keys first acknowledged in this cycle whose 201s named two purchases. */
+  duplicates: number;
+  retries: number;
+  /** Every answer other than 201 in the cycle, by "status code" (status 0: no answer). */
+  answersByCode: Record<string, number>;
+  reads: number;
+  failedReads: number;
+  /** The failed reads by "status code". */
+  failedReadsByCode: Record<string, number>;
+  healed: boolean;
+  healMs: number;
+  notes: string[];
+  events: { ms: number; sentinel: number; event: string; message: string }[];
+}
+
+const PAUSES: ConcreteFault[] = ['pause-master', 'pause-replicas', 'pause-sentinel-and-master'];
+
+export function cycleReport(
+  index: number,
+  record: CycleRecord,
+  drillStart: number,
+  data: { ops: PurchaseOp[]; reads: Read[]; events: SentinelEvents; snapshot: StoreSnapshot },
+): CycleReport {
+  const { run, startAt, endAt } = record;
+  const faultAt = run.faultAt || startAt;
+  const inCycle = (t: number) => t >= startAt && t < endAt;
+  const attempts = data.ops
+    .flatMap((op) => op.attempts.map((a, i) => ({ ...a, retry: i > 0 })))
+    .filter((a) => inCycle(a.endedAt));
+  const acks = data.ops
+    .flatMap((op) => op.attempts.filter((a) => a.status === 201).map((a) => a.endedAt))
+    .sort((a, b) => a - b);
+  const after = (event: string) => relative(data.events.firstAbout(event, faultAt, endAt)?.at, faultAt);
+  const firstAck = attempts
+    .filter((a) => a.status === 201 && a.startedAt >= faultAt)
+    .reduce<number | undefined>((first, a) => Math.min(first ?? a.endedAt, a.endedAt), undefined);
+  const answersByCode = byCode(attempts.filter((a) => a.status !== 201));
+  const reads = data.reads.filter((r) => inCycle(r.endedAt));
+  const acknowledgedHere = data.ops.filter((op) => {
+    const first = op.attempts.find((a) => a.status === 201);
+    return first !== undefined && inCycle(first.endedAt);
+  });
+  return {
+    cycle: index + 1,
+    fault: run.fault,
+    ...(PAUSES.includes(run.fault) ? { pauseSeconds: record.pauseMs / 1000 } : {}),
+    faultAt: faultAt - drillStart,
+    actions: run.actions.map((a) => ({ ms: a.at - faultAt, what: a.what })),
+    timeline: {
+      sdown: after('+sdown'),
+      odown: after('+odown'),
+      switchMaster: after('+switch-master'),
+      failoverEnd: after('+failover-end'),
+      firstAck: relative(firstAck, faultAt),
+    },
+    newMasterPort: switchedTo(data.events.firstAbout('+switch-master', faultAt, endAt)),
+    writeOutageMs: longestGap(acks, faultAt, startAt, endAt),
+    acknowledged: attempts.filter((a) => a.status === 201).length,
+    lost: acknowledgedHere.filter((op) => isLost(op, data.snapshot)).length,
+    duplicates: acknowledgedHere.filter((op) => purchaseIdsOf(op).size > 1).length,
+    retries: attempts.filter((a) => a.retry).length,
+    answersByCode,
+    reads: reads.length,
+    failedReads: reads.filter(failedRead).length,
+    failedReadsByCode: byCode(reads.filter(failedRead)),
+    healed: record.heal.healed,
+    healMs: record.heal.healMs,
+    notes: [...run.notes, ...record.heal.problems],
+    events: data.events.between(faultAt, endAt).map(({ at, ...e }) => ({ ms: at - faultAt, ...e })),
+  };
+}
+
+/** Longest gap between acknowledgements from the last one before the fault until the window ends. */
+export function longestGap(acks: number[], faultAt: number, startAt: number, endAt: number): number {
+  let previous = acks.filter((t) => t < faultAt).at(-1) ?? startAt;
+  let longest = 0;
+  for (const t of acks.filter((t) => t >= faultAt && t < endAt)) {
+    longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return Math.max(longest, endAt - previous);
+}
+
+function byCode(answers: { status: number; code: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { status, code } of answers) counts[`${status} ${code}`] = (counts[`${status} ${code}`] ?? 0) + 1;
+  return counts;
+}
+
+const relative = (at: number | undefined, from: number) => (at === undefined ? undefined : at - from);

@@ -1,0 +1,47 @@
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import { keySchema } from '../../src/redis/keys.js';
+import type { LocalStack } from '../stack.js';
+import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
+import { acknowledgedSurvive, healedCluster, onePurchasePerKey, stockAddsUp, type Invariant } from './invariants.js';
+import type { PurchaseOp } from './purchase-op.js';
+import type { DrillSetup } from './setup.js';
+import { readSnapshot, type StoreSnapshot } from './store-snapshot.js';
+
+// Once writes stopped, replicas reach the master's offset within milliseconds; a client may take seconds to reconnect.
+const CONVERGE_TIMEOUT_MS = 15_000;
+
+export interface FinalCheck {
+  invariants: Invariant[];
+  /** The store as the invariants saw it. */
+  snapshot: StoreSnapshot;
+}
+
+/** The four invariants over the whole drill, the store read directly on the master that the Sentinels name. */
+export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops: PurchaseOp[]): Promise<FinalCheck> {
+  const cluster = await settledProblems(CONVERGE_TIMEOUT_MS, async () => {
+    return (await clusterView(stack, { offsets: true, quietSentinels: false })).problems;
+  });
+  const readiness = await settledProblems(CONVERGE_TIMEOUT_MS, () => readinessProblems(stack));
+  if (!stack.topology) throw new Error('the stack is not started');
+  const { host, port } = await stack.topology.masterAddress();
+  const redis = new Redis({ host, port, password: stack.config.redisPassword, protocol: 2, lazyConnect: true });
+  try {
+    await redis.connect();
+    const snapshot = await readSnapshot(redis, keySchema(keyPrefix(stack)), setup, ops);
+    const invariants = [
+      acknowledgedSurvive(ops, snapshot),
+      stockAddsUp(ops, setup, snapshot),
+      onePurchasePerKey(ops, setup, snapshot),
+      healedCluster(cluster, readiness),
+    ];
+    return { invariants, snapshot };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The API instances' key prefix: from the stack's apiEnv or the environment they inherit, else the default. */
+function keyPrefix(stack: LocalStack): string {
+  return loadConfig({ KEY_PREFIX: stack.config.apiEnv.KEY_PREFIX ?? process.env.KEY_PREFIX }, false).redis.keyPrefix;
+}
