@@ -79,23 +79,35 @@ export class PurchaseStore {
     }
   }
 
-  private async claimAndBuy(userId: string, body: CreatePurchaseBody, idempotencyKey: string | undefined): Promise<{ purchase: Purchase; replayed: boolean }> {
-    let claim: Claim | undefined;
-    if (idempotencyKey !== undefined) {
-      const key = this.keys.idempotency(userId, idempotencyKey);
-      const fp = fingerprint(body);
-      const pending = pendingRecord(fp);
-      const previous = await this.master.set(key, pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
-      if (previous !== null) return { purchase: await this.replay(key, previous, fp), replayed: true };
-      claim = { key, pending, fingerprint: fp };
-    }
-    try {
-      const purchase = await withConnection(this.pool, (conn) => this.transact(conn, userId, body, claim), leavesConnectionClean);
-      return { purchase, replayed: false };
-    } catch (err) {
-      if (claim) await this.freeClaim(claim);
-      throw err;
-    }
+  /**
+   * Everything on one leased connection, once it is usable (the master every Sentinel agrees on, no failover
+   * pending): a claim read from a master about to be discarded could name a purchase the new one never had.
+   */
+  private claimAndBuy(userId: string, body: CreatePurchaseBody, idempotencyKey: string | undefined): Promise<{ purchase: Purchase; replayed: boolean }> {
+    return withConnection(
+      this.pool,
+      async (conn) => {
+        if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
+        const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, body);
+        try {
+          if (claim) {
+            const previous = await conn.redis.set(claim.key, claim.pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
+            if (previous !== null) return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
+          }
+          return { purchase: await this.transact(conn, userId, body, claim), replayed: false };
+        } catch (err) {
+          // Also when the key held someone else's record: the release only removes our own pending value.
+          if (claim) await this.freeClaim(claim);
+          throw err;
+        }
+      },
+      leavesConnectionClean,
+    );
+  }
+
+  private claimFor(userId: string, idempotencyKey: string, body: CreatePurchaseBody): Claim {
+    const fp = fingerprint(body);
+    return { key: this.keys.idempotency(userId, idempotencyKey), pending: pendingRecord(fp), fingerprint: fp };
   }
 
   /**
@@ -116,24 +128,21 @@ export class PurchaseStore {
   }
 
   /** The answer to a repeated key: the original purchase (checked durable again), or why not. */
-  private async replay(key: string, raw: string, fp: string): Promise<Purchase> {
+  private async replay(conn: TxConnection, key: string, raw: string, fp: string): Promise<Purchase> {
     const record = parseRecord(raw);
     if (record.fingerprint !== fp) throw new IdempotencyKeyReused();
     if (record.state === 'pending') throw new RequestInProgress();
-    const purchase = await withConnection(this.pool, async (conn) => {
-      const lease = (await conn.ready(this.settings.connectionWaitMs)) ? this.watch.lease() : undefined;
-      if (!lease) throw new ServiceUnavailable();
-      // Rewriting the record moves this connection's replication offset past the original purchase, so
-      // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
-      const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
-      const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
-      if (setErr || hashErr) throw setErr ?? hashErr;
-      if (!hash.id) throw new PurchaseNotFound();
-      await this.awaitReplicas(conn, lease);
-      return fromHash(hash);
-    }, leavesConnectionClean);
+    const lease = conn.usable ? this.watch.lease() : undefined;
+    if (!lease) throw new ServiceUnavailable();
+    // Rewriting the record moves this connection's replication offset past the original purchase, so
+    // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
+    const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
+    const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
+    if (setErr || hashErr) throw setErr ?? hashErr;
+    if (!hash.id) throw new PurchaseNotFound();
+    await this.awaitReplicas(conn, lease);
     this.metrics.idempotentReplays.inc();
-    return purchase;
+    return fromHash(hash);
   }
 
   private async transact(conn: TxConnection, userId: string, body: CreatePurchaseBody, claim: Claim | undefined): Promise<Purchase> {
