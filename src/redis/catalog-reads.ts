@@ -1,15 +1,17 @@
 import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceUnavailable } from '../errors.js';
 import type { FailoverWatch } from './failover-watch.js';
 
-// Sentinel closes every client connection of a replica it promotes or repoints; ours are back in ~100 ms.
-const REPLICA_WAIT_MS = 400;
+// Around a switch, Sentinel closes the connections of the replica it promotes and of every replica it repoints,
+// and the master client moves to the new master: for a few hundred milliseconds nobody may be ready to read from.
+const READ_BUDGET_MS = 1500;
 const POLL_MS = 20;
 
 /**
  * Where a catalog read goes: a ready replica (each client prefers another one; the next is tried when one
- * fails), else the first replica to come back within REPLICA_WAIT_MS (once per read), else the master, but only while the
- * Sentinels have no doubt about it: a read sent to a paused master would hang until its timeout.
+ * fails), else the master while the Sentinels have no doubt about it (a read sent to a paused master would
+ * hang until its timeout), else whichever of them becomes ready first within READ_BUDGET_MS.
  */
 export class CatalogReads {
   private next = 0;
@@ -21,24 +23,26 @@ export class CatalogReads {
   ) {}
 
   async run<T>(query: (redis: Redis) => Promise<T>): Promise<T> {
-    let lastError: unknown;
+    const deadline = Date.now() + READ_BUDGET_MS;
     // A replica whose connection dropped under the read (Sentinel repointing it) is worth one more try once
     // it is back; one that timed out on an open connection (paused) is not.
     const tries = new Map<Redis, number>();
-    const usable = (r: Redis) => (tries.get(r) ?? 0) < 2;
-    const waitUntil = Date.now() + REPLICA_WAIT_MS;
+    let lastError: unknown;
     for (;;) {
-      const replica = this.readyReplicas().find(usable) ?? (await this.waitForReplica(usable, waitUntil));
-      if (!replica) break;
-      try {
-        return await query(replica);
-      } catch (err) {
-        lastError = err;
-        tries.set(replica, replica.status === 'ready' ? 2 : (tries.get(replica) ?? 0) + 1);
+      const replica = this.readyReplicas().find((r) => (tries.get(r) ?? 0) < 2);
+      if (replica) {
+        try {
+          return await query(replica);
+        } catch (err) {
+          lastError = err;
+          tries.set(replica, replica.status === 'ready' ? 2 : (tries.get(replica) ?? 0) + 1);
+          continue;
+        }
       }
+      if (this.masterAnswers()) return query(this.master);
+      if (Date.now() >= deadline) throw lastError ?? new ServiceUnavailable();
+      await sleep(POLL_MS);
     }
-    if (this.masterAnswers()) return query(this.master);
-    throw lastError ?? new ServiceUnavailable();
   }
 
   /** The master, when it can be asked right now without risking a hang; for confirming a replica's miss. */
@@ -50,14 +54,5 @@ export class CatalogReads {
   private readyReplicas(): Redis[] {
     const start = this.next++ % this.replicas.length;
     return [...this.replicas.slice(start), ...this.replicas.slice(0, start)].filter((r) => r.status === 'ready');
-  }
-
-  private async waitForReplica(usable: (r: Redis) => boolean, deadline: number): Promise<Redis | undefined> {
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const replica = this.readyReplicas().find(usable);
-      if (replica) return replica;
-    }
-    return undefined;
   }
 }
