@@ -62,12 +62,28 @@ async function apiRow(host: string, port: number): Promise<Row> {
   const address = `${host}:${port}`;
   try {
     const { status, body } = await get(`http://${address}/health/ready`);
-    const redis = (JSON.parse(body) as { redis?: { master: string; replica: string } }).redis;
-    const detail = redis ? `Redis master ${redis.master}, replica ${redis.replica}` : '';
+    const redis = (JSON.parse(body) as { redis?: ReadyRedis }).redis;
+    const detail = redis ? readyDetail(redis) : '';
     return { name: `api-${port}`, what: 'API', address, state: status === 200 ? 'ready' : 'not ready', detail, ok: status === 200 };
   } catch (err) {
     return down(`api-${port}`, 'API', address, err);
   }
+}
+
+/** What /health/ready says about an instance's Redis clients (src/routes/health.ts). */
+interface ReadyRedis {
+  master: string;
+  replica: string;
+  sentinels: string;
+  failover: string;
+  clients: Record<string, string>;
+}
+
+function readyDetail(redis: ReadyRedis): string {
+  const notReady = Object.entries(redis.clients).filter(([, status]) => status !== 'ready');
+  const clients = notReady.length === 0 ? 'every client ready' : `not ready: ${notReady.map(([name, status]) => `${name} ${status}`).join(', ')}`;
+  const failover = redis.failover === 'none' ? '' : ', failover in progress';
+  return `Redis master ${redis.master}, replica ${redis.replica}, Sentinels ${redis.sentinels}${failover}; ${clients}`;
 }
 
 async function redisRow(host: string, port: number, password: string | undefined): Promise<Row> {
