@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { DomainError } from './errors.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -13,10 +14,10 @@ const PURCHASE_OUTCOMES = [
   'unavailable',
 ] as const;
 
-/** The outcome label for a failed purchase: its domain error code, or `unavailable` for anything else. */
+/** The outcome label for a failed purchase: its domain error's code, or `unavailable` for anything else. */
 export function purchaseOutcome(err: unknown): (typeof PURCHASE_OUTCOMES)[number] {
-  const code = String((err as { code?: unknown }).code ?? '').toLowerCase();
-  return (PURCHASE_OUTCOMES as readonly string[]).includes(code) ? (code as (typeof PURCHASE_OUTCOMES)[number]) : 'unavailable';
+  const code = err instanceof DomainError ? err.code.toLowerCase() : undefined;
+  return PURCHASE_OUTCOMES.find((outcome) => outcome === code) ?? 'unavailable';
 }
 
 /** Business counters, next to fastify-metrics' HTTP metrics in the same registry. */
@@ -40,7 +41,11 @@ export class BusinessMetrics {
     });
     // Every outcome is exported from the start (at 0), so dashboards and rate() see the series at once.
     for (const outcome of PURCHASE_OUTCOMES) this.purchases.inc({ outcome }, 0);
-    this.unitsSold = new Counter({ name: 'evergreen_units_sold_total', help: 'Units sold by acknowledged purchases', registers });
+    this.unitsSold = new Counter({
+      name: 'evergreen_units_sold_total',
+      help: 'Units sold by acknowledged purchases',
+      registers,
+    });
     this.watchRetries = new Counter({
       name: 'evergreen_purchase_watch_retries_total',
       help: 'Purchase transactions retried because a watched key changed (EXEC returned null)',
@@ -53,7 +58,9 @@ export class BusinessMetrics {
     });
     this.waits = new Counter({
       name: 'evergreen_wait_total',
-      help: 'WAIT outcomes after a purchase: acked (confirmed), timeout (too few replicas), fenced (a failover was under way)',
+      help:
+        'WAIT outcomes after a purchase: acked (confirmed), timeout (too few replicas), ' +
+        'fenced (a failover was under way)',
       labelNames: ['result'],
       registers,
     });

@@ -1,7 +1,14 @@
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { InternalError, RouteNotFound, ServiceUnavailable, ValidationFailed } from '../../errors.js';
+import {
+  DomainError,
+  InternalError,
+  RequestInProgress,
+  RouteNotFound,
+  ServiceUnavailable,
+  ValidationFailed,
+} from '../../errors.js';
 import { isRedisUnavailable } from '../../redis/errors.js';
 
 /** Codes for the client errors Fastify raises itself, renamed to stable names of ours. */
@@ -14,6 +21,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
 
+/** What an error answer says: a domain error's fields, or what the handler put in its place. */
+type Answer = Pick<DomainError, 'statusCode' | 'code' | 'message'>;
+
 /**
  * One error handler for the whole app: every error leaves in the contract's shape
  * `{statusCode, code, error, message}`; 5xx are logged with context and never show their internals.
@@ -21,12 +31,14 @@ const FASTIFY_CODES: Record<string, string> = {
 export default fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError, request, reply) => {
-      let out: { statusCode: number; code: string; message: string };
+      let out: Answer;
       if (err.validation) {
-        out = new ValidationFailed(`${err.validationContext ?? 'request'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`);
-      } else if (err.statusCode && err.statusCode !== 500 && err.code && !err.code.startsWith('FST_')) {
-        out = err as typeof out; // one of ours (src/errors.ts)
+        const where = `${err.validationContext ?? 'request'}${err.validation[0]?.instancePath ?? ''}`;
+        out = new ValidationFailed(`${where} ${err.validation[0]?.message ?? 'is invalid'}`);
+      } else if (err instanceof DomainError) {
+        out = err; // one of ours (src/errors.ts): an expected outcome, answered as thrown
       } else if (err.statusCode && err.statusCode < 500) {
+        // A client error Fastify (or a plugin) raised: its status, under a stable code of ours.
         out = { statusCode: err.statusCode, code: FASTIFY_CODES[err.code] ?? 'BAD_REQUEST', message: err.message };
       } else if (isRedisUnavailable(err)) {
         request.log.error({ err }, 'data store unavailable');
@@ -35,7 +47,7 @@ export default fp(
         request.log.error({ err }, 'unhandled error');
         out = new InternalError();
       }
-      if (out.statusCode === 503 || (out.statusCode === 409 && out.code === 'REQUEST_IN_PROGRESS')) reply.header('retry-after', '1');
+      if (out.statusCode === 503 || out instanceof RequestInProgress) reply.header('retry-after', '1');
       return reply.status(out.statusCode).send({
         statusCode: out.statusCode,
         code: out.code,
