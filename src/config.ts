@@ -1,31 +1,33 @@
 import { existsSync } from 'node:fs';
 import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
+import { adminPairProblem, DEFAULTS, Port, PortList } from './config-defaults.js';
 
 /** The only place that reads process.env: everything else receives a typed Config. */
 
 const DEV_JWT_SECRET = 'evergreen-dev-secret-change-me-0123456789';
 
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
 const PositiveInt = (def: number, max = 2 ** 31) => Type.Integer({ minimum: 1, maximum: max, default: def });
-const PortList = (def: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: def });
 
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
   }),
-  HOST: Type.String({ default: '127.0.0.1' }),
+  HOST: Type.String({ default: DEFAULTS.host }),
   PORT: Type.Optional(Port(3001)),
-  API_PORTS: PortList('3001,3002'),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), {
-    default: 'info',
-  }),
+  API_PORTS: PortList(DEFAULTS.apiPorts),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    {
+      default: 'info',
+    },
+  ),
   TRUST_PROXY: Type.String({ default: 'loopback' }),
 
   SENTINELS: Type.Optional(Type.String({ pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' })),
-  SENTINEL_HOST: Type.String({ default: '127.0.0.1' }),
-  SENTINEL_PORTS: PortList('26379,26380,26381'),
-  REDIS_MASTER_NAME: Type.String({ default: 'evergreen', minLength: 1 }),
+  SENTINEL_HOST: Type.String({ default: DEFAULTS.host }),
+  SENTINEL_PORTS: PortList(DEFAULTS.sentinelPorts),
+  REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   REDIS_PASSWORD: Type.Optional(Type.String()),
   SENTINEL_PASSWORD: Type.Optional(Type.String()),
   KEY_PREFIX: Type.String({ default: 'eg:' }),
@@ -119,11 +121,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
   }
   if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {
-    throw new ConfigError('Invalid configuration: JWT_SECRET must be set to a secret of 32+ characters when NODE_ENV=production');
+    throw new ConfigError(
+      'Invalid configuration: JWT_SECRET must be set to a secret of 32+ characters when NODE_ENV=production',
+    );
   }
-  if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
-    throw new ConfigError('Invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
-  }
+  const adminProblem = adminPairProblem(env.ADMIN_USERNAME, env.ADMIN_PASSWORD);
+  if (adminProblem) throw new ConfigError(`Invalid configuration: ${adminProblem}`);
   const sentinels = env.SENTINELS
     ? parseHostPorts(env.SENTINELS)
     : env.SENTINEL_PORTS.split(',').map((p) => ({ host: env.SENTINEL_HOST, port: Number(p) }));
@@ -151,7 +154,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
       jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
       bcryptCost: env.BCRYPT_COST,
-      admin: env.ADMIN_USERNAME && env.ADMIN_PASSWORD ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } : undefined,
+      admin:
+        env.ADMIN_USERNAME && env.ADMIN_PASSWORD
+          ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
+          : undefined,
     },
     rateLimit: { max: env.RATE_LIMIT_MAX, loginMax: env.LOGIN_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     purchases: {

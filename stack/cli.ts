@@ -1,9 +1,11 @@
-import { down, up } from './background.js';
+import { parseArgs } from 'node:util';
+import { down } from './commands/down.js';
+import { launchStack } from './commands/start.js';
+import { printStatus } from './commands/status.js';
+import { up } from './commands/up.js';
 import { loadStackConfig } from './config.js';
 import { drillCommand } from './drill/command.js';
 import { installMissing, TEST_PACKAGES } from './packages.js';
-import { printStatus } from './status.js';
-import { superviseStack } from './supervise.js';
 
 /** The local stack's commands (package.json: npm start, npm run up / down / status). */
 const USAGE = `usage: node --import tsx stack/cli.ts <command>
@@ -20,7 +22,10 @@ try {
   const config = loadStackConfig();
   switch (command) {
     case 'start':
-      process.exitCode = await superviseStack(config, flags.includes('--background'));
+      process.exitCode = await launchStack(
+        config,
+        parseArgs({ args: flags, strict: false }).values.background === true,
+      );
       break;
     case 'up':
       process.exitCode = await up(config);

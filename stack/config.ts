@@ -1,16 +1,39 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import envSchema from 'env-schema';
+import { Type, type Static } from '@sinclair/typebox';
+import { adminPairProblem, DEFAULTS, Port, PortList } from '../src/config-defaults.js';
+import { repoRoot } from './layout.js';
 
 /**
- * The local stack's only reader of process.env: the contract's variables (.env.example), with a .env
- * beside package.json filling gaps (the real environment wins, as for the service).
+ * The local stack's only reader of process.env: the contract's variables (.env.example), validated by a
+ * schema as src/config.ts does, with the defaults both share (src/config-defaults.ts). A .env beside
+ * package.json fills gaps (the real environment wins, as for the service).
  */
 
-export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const Milliseconds = (def: number) => Type.Integer({ minimum: 100, default: def });
+
+const StackEnvSchema = Type.Object({
+  STACK_DIR: Type.String({ default: DEFAULTS.stackDir }),
+  HTTP_PORT: Port(DEFAULTS.httpPort),
+  NGINX_STATUS_PORT: Port(DEFAULTS.statusPort),
+  API_PORTS: PortList(DEFAULTS.apiPorts),
+  REDIS_PORTS: PortList(DEFAULTS.redisPorts),
+  SENTINEL_PORTS: PortList(DEFAULTS.sentinelPorts),
+  REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
+  SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
+  SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
+  REDIS_PASSWORD: Type.Optional(Type.String()),
+  SENTINEL_PASSWORD: Type.Optional(Type.String()),
+  ADMIN_USERNAME: Type.Optional(Type.String()),
+  ADMIN_PASSWORD: Type.Optional(Type.String()),
+  JWT_SECRET: Type.Optional(Type.String()),
+});
+
+type StackEnv = Static<typeof StackEnvSchema>;
 
 export interface StackConfig {
-  /** Absolute state folder: data, logs, rendered configs, the running stack's record. */
+  /** Absolute state folder: data, logs, rendered configs, the running stack's record (layout.ts). */
   dir: string;
   host: string;
   httpPort: number;
@@ -44,47 +67,54 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
   const dotenv = path.join(repoRoot, '.env');
   // Node's own .env reader never overrides a variable the environment already has; children inherit it.
   if (source === process.env && existsSync(dotenv)) process.loadEnvFile(dotenv);
-  const env = (name: string): string | undefined => source[name] || undefined; // empty means unset
-  const admin = [env('ADMIN_USERNAME'), env('ADMIN_PASSWORD')] as const;
-  if (Boolean(admin[0]) !== Boolean(admin[1])) throw new StackConfigError('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
-  const apiPorts = portList('API_PORTS', env('API_PORTS') ?? '3001,3002');
+  // An empty value (as in a .env copied from .env.example) means unset.
+  const data = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  let env: StackEnv;
+  try {
+    env = envSchema<StackEnv>({ schema: StackEnvSchema, data, env: false, dotenv: false });
+  } catch (err) {
+    throw new StackConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
+  }
+  const adminProblem = adminPairProblem(env.ADMIN_USERNAME, env.ADMIN_PASSWORD);
+  if (adminProblem) throw new StackConfigError(adminProblem);
+  const apiPorts = portList('API_PORTS', env.API_PORTS);
   // nginx/nginx.conf has one upstream server line per instance.
-  if (apiPorts.length !== 2) throw new StackConfigError(`API_PORTS must list exactly 2 ports (one per API instance), got ${apiPorts.join(',')}`);
-  const redisPorts = portList('REDIS_PORTS', env('REDIS_PORTS') ?? '6379,6380,6381');
+  if (apiPorts.length !== 2) {
+    throw new StackConfigError(`API_PORTS must list exactly 2 ports (one per API instance), got ${apiPorts.join(',')}`);
+  }
+  const redisPorts = portList('REDIS_PORTS', env.REDIS_PORTS);
   // min-replicas-to-write 1 (redis/redis.conf): a master alone refuses writes.
-  if (redisPorts.length < 2) throw new StackConfigError('REDIS_PORTS must list at least 2 ports: a master and a replica');
+  if (redisPorts.length < 2) {
+    throw new StackConfigError('REDIS_PORTS must list at least 2 ports: a master and a replica');
+  }
   return {
-    dir: path.resolve(repoRoot, env('STACK_DIR') ?? '.stack'),
-    host: '127.0.0.1',
-    httpPort: port('HTTP_PORT', env('HTTP_PORT') ?? '8080'),
-    statusPort: port('NGINX_STATUS_PORT', env('NGINX_STATUS_PORT') ?? '8081'),
+    dir: path.resolve(repoRoot, env.STACK_DIR),
+    host: DEFAULTS.host,
+    httpPort: env.HTTP_PORT,
+    statusPort: env.NGINX_STATUS_PORT,
     apiPorts,
     redisPorts,
-    sentinelPorts: portList('SENTINEL_PORTS', env('SENTINEL_PORTS') ?? '26379,26380,26381'),
-    masterName: env('REDIS_MASTER_NAME') ?? 'evergreen',
-    downAfterMs: milliseconds('SENTINEL_DOWN_AFTER_MS', env('SENTINEL_DOWN_AFTER_MS') ?? '5000'),
-    failoverTimeoutMs: milliseconds('SENTINEL_FAILOVER_TIMEOUT_MS', env('SENTINEL_FAILOVER_TIMEOUT_MS') ?? '10000'),
-    redisPassword: env('REDIS_PASSWORD'),
-    sentinelPassword: env('SENTINEL_PASSWORD'),
-    admin: admin[0] && admin[1] ? { username: admin[0], password: admin[1] } : undefined,
-    jwtSecret: env('JWT_SECRET'),
+    sentinelPorts: portList('SENTINEL_PORTS', env.SENTINEL_PORTS),
+    masterName: env.REDIS_MASTER_NAME,
+    downAfterMs: env.SENTINEL_DOWN_AFTER_MS,
+    failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,
+    redisPassword: env.REDIS_PASSWORD,
+    sentinelPassword: env.SENTINEL_PASSWORD,
+    admin:
+      env.ADMIN_USERNAME && env.ADMIN_PASSWORD
+        ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
+        : undefined,
+    jwtSecret: env.JWT_SECRET,
     apiRunner: 'dist',
     apiEnv: {},
   };
 }
 
-function port(name: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new StackConfigError(`${name}: "${value}" is not a port (1-65535)`);
-  return n;
-}
-
-function milliseconds(name: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 100) throw new StackConfigError(`${name}: "${value}" is not a duration in milliseconds (100 or more)`);
-  return n;
-}
-
+/** A comma-separated list the schema let through, every item a port (1-65535). */
 function portList(name: string, value: string): number[] {
-  return value.split(',').map((item) => port(name, item.trim()));
+  return value.split(',').map((item) => {
+    const port = Number(item);
+    if (port < 1 || port > 65535) throw new StackConfigError(`${name}: "${item}" is not a port (1-65535)`);
+    return port;
+  });
 }

@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import which from 'which';
 
 /** The Debian packages the local stack runs, by the program each provides. */
 const STACK = [
@@ -21,11 +20,8 @@ const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
 /** The absolute path of a program, or undefined when it is not installed. */
 export async function findProgram(program: string, searchPath = process.env.PATH ?? ''): Promise<string | undefined> {
-  for (const dir of [...searchPath.split(path.delimiter).filter(Boolean), ...SBIN]) {
-    const candidate = path.join(dir, program);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
+  const dirs = [...searchPath.split(path.delimiter).filter(Boolean), ...SBIN];
+  return (await which(program, { path: dirs.join(path.delimiter), nothrow: true })) ?? undefined;
 }
 
 /**
@@ -44,16 +40,26 @@ export async function installMissing(needed: readonly Need[], log: (msg: string)
     const pkgs = missing.map((m) => m.pkg);
     const install = ['install', '-y', '--no-install-recommends', ...pkgs];
     const aptGet = await findProgram('apt-get');
-    if (!aptGet) throw new Error(`Missing programs ${missing.map((m) => m.program).join(', ')}: install Redis 7 (server and Sentinel) and NGINX with this system's package manager.`);
+    if (!aptGet)
+      throw new Error(
+        `Missing programs ${missing.map((m) => m.program).join(', ')}: ` +
+          "install Redis 7 (server and Sentinel) and NGINX with this system's package manager.",
+      );
     if (process.getuid?.() !== 0) {
-      throw new Error(`Missing system packages: ${pkgs.join(', ')}. Install them with:\n  sudo apt-get update && sudo apt-get ${install.join(' ')}`);
+      throw new Error(
+        `Missing system packages: ${pkgs.join(', ')}. Install them with:\n` +
+          `  sudo apt-get update && sudo apt-get ${install.join(' ')}`,
+      );
     }
     log(`installing ${pkgs.join(', ')} with apt-get (about 15 s)`);
     const options = { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } } as const;
     await execa(aptGet, ['update'], options);
     await execa(aptGet, install, options);
     missing = await missingPrograms(needed);
-    if (missing.length > 0) throw new Error(`apt-get installed ${pkgs.join(', ')} but ${missing.map((m) => m.program).join(', ')} is still not found`);
+    if (missing.length > 0)
+      throw new Error(
+        `apt-get installed ${pkgs.join(', ')} but ${missing.map((m) => m.program).join(', ')} is still not found`,
+      );
   }
 }
 

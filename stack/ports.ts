@@ -22,7 +22,9 @@ export async function assertPortsFree(host: string, uses: PortUse[]): Promise<vo
     problems.push(`port ${port} for ${what} is already taken${holder ? ` by ${holder}` : ''}`);
   }
   if (problems.length > 0) {
-    const hints = 'Stop what holds it (`npm run down` stops a stack left from an earlier run), or move the stack with the variable named (see .env.example).';
+    const hints =
+      'Stop what holds it (`npm run down` stops a stack left from an earlier run), ' +
+      'or move the stack with the variable named (see .env.example).';
     throw new Error(`Cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${hints}`);
   }
 }

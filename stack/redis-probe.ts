@@ -4,7 +4,12 @@ import { Redis } from 'ioredis';
 const PROBE_TIMEOUT_MS = 500;
 
 /** One command on a fresh connection, answered within PROBE_TIMEOUT_MS or rejected. */
-export async function command(host: string, port: number, password: string | undefined, [name, ...args]: [string, ...string[]]): Promise<unknown> {
+export async function command(
+  host: string,
+  port: number,
+  password: string | undefined,
+  [name, ...args]: [string, ...string[]],
+): Promise<unknown> {
   const client = new Redis({
     host,
     port,
@@ -20,7 +25,10 @@ export async function command(host: string, port: number, password: string | und
   client.on('error', (err: Error) => (socketError = err));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${host}:${port} within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer from ${host}:${port} within ${PROBE_TIMEOUT_MS} ms`)),
+      PROBE_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([client.connect().then(() => client.call(name, ...args)), timeout]);

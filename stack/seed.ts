@@ -1,3 +1,5 @@
+import { jsonRequest } from './http.js';
+
 /** A small demo catalog, so that a fresh stack has something to buy. */
 const DEMO_CATALOG = [
   { name: 'Evergreen mug', description: 'Stoneware, 350 ml', priceCents: 1200, stock: 50 },
@@ -22,11 +24,9 @@ export async function seedDemoCatalog(baseUrl: string, admin: { username: string
 }
 
 async function api<T>(baseUrl: string, method: string, url: string, body?: unknown, token?: string): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(baseUrl + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`seeding the demo catalog: ${method} ${url} answered ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+  const res = await jsonRequest(baseUrl, method, url, { body, token, timeoutMs: TIMEOUT_MS });
+  if (res.status >= 300) {
+    throw new Error(`seeding the demo catalog: ${method} ${url} answered ${res.status} ${res.text}`);
+  }
+  return res.body as T;
 }

@@ -1,17 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { apiChild } from './api.js';
-import type { Child } from './child.js';
 import type { StackConfig } from './config.js';
 import { resolveCredentials, type Credentials } from './credentials.js';
-import { nginxChild, renderNginxConfig, testNginxConfig } from './nginx.js';
+import { stateLayout } from './layout.js';
 import { assertPortsFree } from './ports.js';
-import { startTopology, type Topology } from './topology.js';
-import { expectStatus, waitFor } from './wait.js';
-
-// The API waits up to REDIS_READY_TIMEOUT_MS (30 s) for the master; tsx compiles for a few more.
-const API_READY_TIMEOUT_MS = 45_000;
-const NGINX_READY_TIMEOUT_MS = 10_000;
+import { apiProcess } from './processes/api.js';
+import { nginxProcess, renderNginxConfig, testNginxConfig } from './processes/nginx.js';
+import type { Supervised } from './supervisor/supervised.js';
+import { startTopology, type Topology } from './topology/topology.js';
 
 export interface StackOptions {
   /** Absolute path of the nginx binary (packages.ts finds it). */
@@ -26,8 +21,8 @@ export interface StackOptions {
  */
 export class LocalStack {
   topology: Topology | undefined;
-  apis: Child[] = [];
-  nginx: Child | undefined;
+  apis: Supervised[] = [];
+  nginx: Supervised | undefined;
   private resolvedCredentials: Credentials | undefined;
   private startup: Promise<void> | undefined;
   private started = false;
@@ -55,7 +50,8 @@ export class LocalStack {
   /** Every process of the stack: its name, pid while it runs, and log. */
   processes(): { name: string; pid: number | undefined; log: string }[] {
     const children = [...this.apis, ...(this.nginx ? [this.nginx] : [])];
-    return [...(this.topology?.processes() ?? []), ...children.map((c) => ({ name: c.spec.name, pid: c.pid, log: c.spec.log }))];
+    const own = children.map((c) => ({ name: c.spec.name, pid: c.pid, log: c.spec.log }));
+    return [...(this.topology?.processes() ?? []), ...own];
   }
 
   /** Every process of the stack that runs now. */
@@ -82,7 +78,7 @@ export class LocalStack {
     if (api.running) return;
     api.start();
     this.options.log(`  ${api.spec.name}: started, pid ${api.pid}`);
-    await waitFor(`${api.spec.name} to be ready (log: ${api.spec.log})`, API_READY_TIMEOUT_MS, () => expectStatus(`${this.apiUrl(i)}/health/ready`, 200), () => api.crash);
+    await api.waitUntilReady();
   }
 
   /**
@@ -127,7 +123,8 @@ export class LocalStack {
       });
     });
     await step(`API instances ready on ${config.apiPorts.join(', ')}`, async () => {
-      this.apis = await Promise.all(config.apiPorts.map((port) => apiChild(config, credentials, port, this.reportCrash)));
+      const apis = config.apiPorts.map((port) => apiProcess(config, credentials, port, this.reportCrash));
+      this.apis = await Promise.all(apis);
       await Promise.all(this.apis.map((_, i) => this.startApi(i)));
     });
     await step(`NGINX serving ${this.publicUrl}`, () => this.startNginx());
@@ -135,22 +132,18 @@ export class LocalStack {
 
   private async startNginx(): Promise<void> {
     const { config, options } = this;
-    const files = await renderNginxConfig({
-      dir: path.join(config.dir, 'nginx'),
+    const files = await renderNginxConfig(stateLayout(config.dir).nginx, {
       host: config.host,
       httpPort: config.httpPort,
       statusPort: config.statusPort,
       upstreams: config.apiPorts.map((port) => `${config.host}:${port}`),
     });
     await testNginxConfig(options.nginx, files);
-    const nginx = (this.nginx = nginxChild(options.nginx, files, this.reportCrash));
+    const route = '/api/v1/products?limit=1';
+    const nginx = (this.nginx = nginxProcess(options.nginx, files, this.publicUrl, this.reportCrash, route));
     nginx.start();
     options.log(`  nginx: started, pid ${nginx.pid}`);
-    // Its own /health, then a route through an API instance: the whole path works.
-    await waitFor(`NGINX to answer (log: ${files.errorLog})`, NGINX_READY_TIMEOUT_MS, async () => {
-      await expectStatus(`${this.publicUrl}/health`, 200);
-      await expectStatus(`${this.publicUrl}/api/v1/products?limit=1`, 200);
-    }, () => nginx.crash);
+    await nginx.waitUntilReady();
   }
 
   private portUses() {
@@ -167,7 +160,8 @@ export class LocalStack {
   // During start-up the crash also fails start(), which reports it in full: one line here is enough.
   private readonly reportCrash = (err: Error): void => {
     if (this.stopping) return;
-    if (this.started) this.options.log(`CRASH ${err.message}\n  The rest of the stack keeps running; \`npm run status\` shows it.`);
+    if (this.started)
+      this.options.log(`CRASH ${err.message}\n  The rest of the stack keeps running; \`npm run status\` shows it.`);
     else this.options.log(`CRASH ${err.message.split('\n')[0]}`);
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { StackConfig } from './config.js';
+import { stateLayout } from './layout.js';
 
 /**
  * The running stack's record in its state folder, for `npm run down` and `npm run status`: who
@@ -18,15 +18,15 @@ export interface StackRecord {
   processes: { name: string; pid: number; log: string }[];
 }
 
-const recordFile = (dir: string) => path.join(dir, 'stack.json');
-export const backgroundLog = (dir: string) => path.join(dir, 'stack.log');
+const recordFile = (dir: string) => stateLayout(dir).record;
 
 export async function readRecord(dir: string): Promise<StackRecord | undefined> {
   const file = recordFile(dir);
   return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as StackRecord) : undefined;
 }
 
-export const writeRecord = (dir: string, record: StackRecord) => writeFile(recordFile(dir), `${JSON.stringify(record, null, 2)}\n`);
+export const writeRecord = (dir: string, record: StackRecord) =>
+  writeFile(recordFile(dir), `${JSON.stringify(record, null, 2)}\n`);
 
 export const removeRecord = (dir: string) => rm(recordFile(dir), { force: true });
 

@@ -1,29 +1,43 @@
 import path from 'node:path';
+import { stateLayout } from './layout.js';
 import type { LocalStack } from './stack.js';
 
 /** The readable end of a start-up: every URL, where the credentials come from, where the logs are. */
-export async function printSummary(stack: LocalStack, run: { seconds: number; seeded: number; background: boolean }): Promise<void> {
+export async function printSummary(
+  stack: LocalStack,
+  run: { seconds: number; seeded: number; background: boolean },
+): Promise<void> {
   const { config } = stack;
   const { host, dir } = config;
   const master = await stack.topology?.masterAddress();
   const replicas = config.redisPorts.filter((port) => port !== master?.port);
-  const relative = path.relative(process.cwd(), dir) || '.';
+  const relative = (file: string) => path.relative(process.cwd(), file) || '.';
+  const layout = stateLayout(dir);
+  const apiLog = layout.api(config.apiPorts[0] ?? 0).log;
   const rows: [string, string][] = [
     ['Public API', `${stack.publicUrl}/api/v1   (the only port a client needs)`],
     ['API docs', `${stack.publicUrl}/docs   (OpenAPI: ${stack.publicUrl}/docs/json)`],
     ['NGINX health', `${stack.publicUrl}/health`],
-    ['API instances', `${config.apiPorts.map((_, i) => stack.apiUrl(i)).join(', ')}   (/health/ready, /metrics; not routed by NGINX)`],
+    [
+      'API instances',
+      `${config.apiPorts.map((_, i) => stack.apiUrl(i)).join(', ')}   (/health/ready, /metrics; not routed by NGINX)`,
+    ],
     ['NGINX status', `http://${host}:${config.statusPort}/stub_status   (for the exporter)`],
     ['Redis', `master ${master?.host}:${master?.port}, replicas ${replicas.map((p) => `${host}:${p}`).join(', ')}`],
-    ['Sentinels', `${config.sentinelPorts.map((p) => `${host}:${p}`).join(', ')}   (master name "${config.masterName}")`],
+    [
+      'Sentinels',
+      `${config.sentinelPorts.map((p) => `${host}:${p}`).join(', ')}   (master name "${config.masterName}")`,
+    ],
     ['Admin', `${stack.credentials.admin.username}; password: ${stack.credentials.adminSource}`],
     ['Demo catalog', run.seeded > 0 ? `${run.seeded} products added` : 'left as it was (not empty)'],
-    ['Logs', `${relative}/<process>/*.log, e.g. ${relative}/nginx/access.log, ${relative}/api-${config.apiPorts[0]}/api.log`],
+    ['Logs', `${relative(dir)}/<process>/*.log, e.g. ${relative(layout.nginx.accessLog)}, ${relative(apiLog)}`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`\nEvergreen is up (${run.seconds.toFixed(1)} s).`);
   for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`);
-  console.log(run.background
-    ? '`npm run status` shows every node; `npm run down` stops everything. Data stays in the state folder.\n'
-    : 'Ctrl-C (or `npm run down`) stops everything; data stays in the state folder for the next start.\n');
+  console.log(
+    run.background
+      ? '`npm run status` shows every node; `npm run down` stops everything. Data stays in the state folder.\n'
+      : 'Ctrl-C (or `npm run down`) stops everything; data stays in the state folder for the next start.\n',
+  );
 }

@@ -6,7 +6,12 @@ const POLL_MS = 100;
  * Retries check every POLL_MS until it resolves; fails at once with a crash report when
  * crashed() names one, and with check's last error at the deadline.
  */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T>, crashed: () => Error | undefined = () => undefined): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T>,
+  crashed: () => Error | undefined = () => undefined,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const crash = crashed();
@@ -14,7 +19,10 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     try {
       return await check();
     } catch (err) {
-      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}: ${err instanceof Error ? err.message : String(err)}`,
+        );
     }
     await sleep(POLL_MS);
   }

@@ -4,7 +4,10 @@ import { ConfigError, loadConfig } from '../src/config.js';
 t.test('defaults follow the contract', async (t) => {
   const config = loadConfig({}, false);
   t.equal(config.port, 3001, 'first of API_PORTS');
-  t.same(config.redis.sentinels, [26379, 26380, 26381].map((port) => ({ host: '127.0.0.1', port })));
+  t.same(
+    config.redis.sentinels,
+    [26379, 26380, 26381].map((port) => ({ host: '127.0.0.1', port })),
+  );
   t.equal(config.redis.masterName, 'evergreen');
   t.equal(config.rateLimit.max, 600);
   t.equal(config.rateLimit.loginMax, 10);

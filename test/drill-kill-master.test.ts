@@ -13,7 +13,10 @@ t.test('the master killed (SIGKILL) three times in a row, back from its own data
   const options = { ...DEFAULT_OPTIONS, fault: 'kill-master' as const, cycles: 3 };
   const report = await runDrill(options, stack, (line) => t.comment(line));
   t.comment(renderMarkdown(report));
-  t.ok(report.cycles.every((c) => c.newMasterPort !== undefined), 'each kill ended in a switch to another node');
+  t.ok(
+    report.cycles.every((c) => c.newMasterPort !== undefined),
+    'each kill ended in a switch to another node',
+  );
   for (const i of report.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
   t.equal(report.totals.failedReads, 0, 'no catalog read failed');
 });

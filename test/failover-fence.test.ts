@@ -21,22 +21,40 @@ function fenceOfThree() {
 
 t.test('Sentinel messages are parsed only when about our master', async (t) => {
   t.same(parseSentinelEvent('+sdown', 'master evergreen 127.0.0.1 6379', 'evergreen'), { kind: 'down', master: A });
-  t.same(parseSentinelEvent('+odown', 'master evergreen 127.0.0.1 6379 #quorum 2/2', 'evergreen'), { kind: 'down', master: A });
+  t.same(parseSentinelEvent('+odown', 'master evergreen 127.0.0.1 6379 #quorum 2/2', 'evergreen'), {
+    kind: 'down',
+    master: A,
+  });
   t.same(
-    parseSentinelEvent('+selected-slave', 'slave 127.0.0.1:6380 127.0.0.1 6380 @ evergreen 127.0.0.1 6379', 'evergreen'),
+    parseSentinelEvent(
+      '+selected-slave',
+      'slave 127.0.0.1:6380 127.0.0.1 6380 @ evergreen 127.0.0.1 6379',
+      'evergreen',
+    ),
     { kind: 'failover', master: A },
     'an event about a replica names its master after the @',
   );
-  t.same(parseSentinelEvent('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380', 'evergreen'), { kind: 'switch', from: A, to: B });
+  t.same(parseSentinelEvent('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380', 'evergreen'), {
+    kind: 'switch',
+    from: A,
+    to: B,
+  });
   t.equal(
     parseSentinelEvent('+sdown', 'slave 127.0.0.1:6380 127.0.0.1 6380 @ evergreen 127.0.0.1 6379', 'evergreen'),
     undefined,
     'a replica going down is no doubt about the master',
   );
-  t.equal(parseSentinelEvent('-odown', 'sentinel 1a2b 127.0.0.1 26380 @ evergreen 127.0.0.1 6379', 'evergreen'), undefined);
+  t.equal(
+    parseSentinelEvent('-odown', 'sentinel 1a2b 127.0.0.1 26380 @ evergreen 127.0.0.1 6379', 'evergreen'),
+    undefined,
+  );
   t.equal(parseSentinelEvent('+sdown', 'master other 127.0.0.1 7000', 'evergreen'), undefined, 'another master name');
   t.equal(parseSentinelEvent('+sdown', 'sentinel 1a2b 127.0.0.1 26380 @ other 127.0.0.1 7000', 'evergreen'), undefined);
-  t.equal(parseSentinelEvent('+tilt', '#tilt mode entered', 'evergreen'), undefined, 'channels that say nothing about the master');
+  t.equal(
+    parseSentinelEvent('+tilt', '#tilt mode entered', 'evergreen'),
+    undefined,
+    'channels that say nothing about the master',
+  );
 });
 
 t.test('down until a majority of the Sentinels has been heard', async (t) => {
@@ -51,17 +69,20 @@ t.test('down until a majority of the Sentinels has been heard', async (t) => {
   t.ok(fence.fenced, 'back to one of three');
 });
 
-t.test('one Sentinel doubting the master raises the fence and changes the epoch; its all-clear lowers it', async (t) => {
-  const { fence } = fenceOfThree();
-  const before = fence.epoch;
-  fence.apply('s2', event('+sdown', 'master evergreen 127.0.0.1 6379'));
-  t.ok(fence.fenced);
-  t.ok(fence.epoch > before, 'a write leased before the doubt can no longer be acknowledged');
-  const during = fence.epoch;
-  fence.apply('s2', event('-sdown', 'master evergreen 127.0.0.1 6379'));
-  t.notOk(fence.fenced, 'the master answered again before any failover began');
-  t.equal(fence.epoch, during, 'lowering does not change the epoch: a write leased while fenced was never sent');
-});
+t.test(
+  'one Sentinel doubting the master raises the fence and changes the epoch; its all-clear lowers it',
+  async (t) => {
+    const { fence } = fenceOfThree();
+    const before = fence.epoch;
+    fence.apply('s2', event('+sdown', 'master evergreen 127.0.0.1 6379'));
+    t.ok(fence.fenced);
+    t.ok(fence.epoch > before, 'a write leased before the doubt can no longer be acknowledged');
+    const during = fence.epoch;
+    fence.apply('s2', event('-sdown', 'master evergreen 127.0.0.1 6379'));
+    t.notOk(fence.fenced, 'the master answered again before any failover began');
+    t.equal(fence.epoch, during, 'lowering does not change the epoch: a write leased while fenced was never sent');
+  },
+);
 
 t.test('a failover keeps the fence up until the switch, whatever the old master does meanwhile', async (t) => {
   const { fence } = fenceOfThree();
@@ -71,11 +92,19 @@ t.test('a failover keeps the fence up until the switch, whatever the old master 
   fence.apply('s1', event('-odown', 'master evergreen 127.0.0.1 6379'));
   t.ok(fence.fenced, 'the paused master resumed mid-failover: what it takes now may be discarded');
   const epoch = fence.epoch;
-  t.same(fence.apply('s1', event('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380')), B, 'the switch names the new master');
+  t.same(
+    fence.apply('s1', event('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380')),
+    B,
+    'the switch names the new master',
+  );
   t.notOk(fence.fenced);
   t.same(fence.master, B);
   t.ok(fence.epoch > epoch, 'nothing leased on the old master can be acknowledged');
-  t.equal(fence.apply('s2', event('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380')), undefined, 'another Sentinel confirming is no new switch');
+  t.equal(
+    fence.apply('s2', event('+switch-master', 'evergreen 127.0.0.1 6379 127.0.0.1 6380')),
+    undefined,
+    'another Sentinel confirming is no new switch',
+  );
   fence.apply('s3', event('+sdown', 'master evergreen 127.0.0.1 6379'));
   t.notOk(fence.fenced, 'a lagging Sentinel doubting the OLD master says nothing about the new one');
 });

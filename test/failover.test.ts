@@ -12,7 +12,11 @@ const buyer = await login(app, 'buyer');
 const productId = await createProduct(app, admin.auth, { stock: 1000 });
 
 const buy = (key: string, quantity = 1) =>
-  call(app, 'POST', '/api/v1/purchases', { auth: buyer.auth, body: { productId, quantity }, headers: { 'idempotency-key': key } });
+  call(app, 'POST', '/api/v1/purchases', {
+    auth: buyer.auth,
+    body: { productId, quantity },
+    headers: { 'idempotency-key': key },
+  });
 
 /** Retries one purchase with the same key, as a careful client would, until it is acknowledged. */
 async function buyUntilAcknowledged(key: string, deadlineMs: number): Promise<{ res: Call; attempts: Call[] }> {
@@ -74,7 +78,7 @@ t.test('master paused: purchases resume on the promoted replica; the old master 
   t.comment(`first acknowledged purchase ${elapsed} ms after the pause, after ${attempts.length} attempts`);
   t.ok(
     attempts.slice(0, -1).every((a) => a.status === 503 || a.body?.code === 'REQUEST_IN_PROGRESS'),
-    'while the master is gone, purchases fail fast with a retryable 503 (or 409 in progress), never a 5xx of another kind',
+    'while the master is gone, purchases fail fast with a retryable 503 (or 409 in progress), never another 5xx',
   );
   acknowledged.push(res.body.id);
 
@@ -82,7 +86,10 @@ t.test('master paused: purchases resume on the promoted replica; the old master 
   t.not(promoted.port, old.port, 'a replica was promoted');
   const ready = await call(app, 'GET', '/health/ready');
   t.equal(ready.status, 200, 'ready again on the new master');
-  t.ok(((await app.businessMetrics.masterSwitches.get()).values[0]?.value ?? 0) > switchesBefore, 'the switch was counted');
+  t.ok(
+    ((await app.businessMetrics.masterSwitches.get()).values[0]?.value ?? 0) > switchesBefore,
+    'the switch was counted',
+  );
 
   topology.resume(old.port);
   resumed = true;

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { startTestTopology } from './helpers/topology.js';
-import { assertError, call, createProduct, eventually, login, loginAdmin, startApp, type Call } from './helpers/app.js';
+import { assertError, call, createProduct, login, loginAdmin, startApp, type Call } from './helpers/app.js';
+import { eventually } from './helpers/fixtures.js';
 import type { App } from '../src/app.js';
 
 // Two API instances on one Redis topology, as behind NGINX. Limits are raised where a test sends many
@@ -23,19 +24,29 @@ async function flashSale(t: Test, name: string, buyerCount: number, stock: numbe
   const users = await buyers(name, buyerCount);
   const watchRetriesBefore = await watchRetries();
   const results: Call[] = await Promise.all(
-    users.map((user, i) => call(i % 2 ? two : one, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 1 } })),
+    users.map((user, i) =>
+      call(i % 2 ? two : one, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 1 } }),
+    ),
   );
   const count = (status: number) => results.filter((r) => r.status === status).length;
   t.equal(count(201), stock, `exactly ${stock} purchases succeed`);
   t.equal(count(409), buyerCount - stock, 'the rest are refused');
-  t.ok(results.filter((r) => r.status === 409).every((r) => r.body.code === 'OUT_OF_STOCK'), 'every refusal is OUT_OF_STOCK');
+  t.ok(
+    results.filter((r) => r.status === 409).every((r) => r.body.code === 'OUT_OF_STOCK'),
+    'every refusal is OUT_OF_STOCK',
+  );
   t.equal(results.filter((r) => r.status >= 500).length, 0, 'contention never surfaces as a 5xx');
-  const product = await eventually(() => call(two, 'GET', `/api/v1/products/${productId}`), (res) => res.body.stock === 0);
+  const product = await eventually(
+    () => call(two, 'GET', `/api/v1/products/${productId}`),
+    (res) => res.body.stock === 0,
+  );
   t.equal(product.body.stock, 0, 'stock ends at 0, never below');
   const records = await one.redis.master.zrange(one.redis.keys.purchaseIndex(), '-', '+', 'BYLEX');
   const mine = await Promise.all(records.map((id) => one.redis.master.hget(one.redis.keys.purchase(id), 'productId')));
   t.equal(mine.filter((p) => p === productId).length, stock, `${stock} purchase records`);
-  t.comment(`${name}: ${(await watchRetries()) - watchRetriesBefore} WATCH retries for ${buyerCount} buyers of ${stock} units`);
+  t.comment(
+    `${name}: ${(await watchRetries()) - watchRetriesBefore} WATCH retries for ${buyerCount} buyers of ${stock} units`,
+  );
 }
 
 /** WATCH retries counted by both instances' metrics. */
@@ -52,14 +63,40 @@ t.test('flash sale: 1,000 buyers, 100 units, both instances', (t) => flashSale(t
 t.test('an Idempotency-Key replays through the other instance', async (t) => {
   const productId = await createProduct(one, admin.auth, { stock: 5 });
   const user = await login(one, 'replayer');
-  const first = await call(one, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 2 }, headers: { 'idempotency-key': 'cross-1' } });
-  const again = await call(two, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 2 }, headers: { 'idempotency-key': 'cross-1' } });
+  const first = await call(one, 'POST', '/api/v1/purchases', {
+    auth: user.auth,
+    body: { productId, quantity: 2 },
+    headers: { 'idempotency-key': 'cross-1' },
+  });
+  const again = await call(two, 'POST', '/api/v1/purchases', {
+    auth: user.auth,
+    body: { productId, quantity: 2 },
+    headers: { 'idempotency-key': 'cross-1' },
+  });
   t.equal(first.status, 201);
   t.equal(again.status, 201);
   t.equal(again.headers['idempotent-replayed'], 'true');
   t.equal(again.body.id, first.body.id);
-  t.equal((await eventually(() => call(two, 'GET', `/api/v1/products/${productId}`), (res) => res.body.stock === 3)).body.stock, 3, 'charged once');
-  assertError(t, await call(two, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 1 }, headers: { 'idempotency-key': 'cross-1' } }), 422, 'IDEMPOTENCY_KEY_REUSED');
+  t.equal(
+    (
+      await eventually(
+        () => call(two, 'GET', `/api/v1/products/${productId}`),
+        (res) => res.body.stock === 3,
+      )
+    ).body.stock,
+    3,
+    'charged once',
+  );
+  assertError(
+    t,
+    await call(two, 'POST', '/api/v1/purchases', {
+      auth: user.auth,
+      body: { productId, quantity: 1 },
+      headers: { 'idempotency-key': 'cross-1' },
+    }),
+    422,
+    'IDEMPOTENCY_KEY_REUSED',
+  );
 });
 
 t.test('a logout on one instance revokes the token on the other', async (t) => {
@@ -74,7 +111,10 @@ t.test('the login limit holds across both instances', async (t) => {
   const apps: App[] = [await startApp(t, topo, strict), await startApp(t, topo, strict)];
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) {
-    const res = await call(apps[i % 2]!, 'POST', '/api/v1/auth/login', { ip: '10.3.0.1', body: { username: 'target', password: `guess-${i}-xx` } });
+    const res = await call(apps[i % 2]!, 'POST', '/api/v1/auth/login', {
+      ip: '10.3.0.1',
+      body: { username: 'target', password: `guess-${i}-xx` },
+    });
     statuses.push(res.status);
   }
   t.same(statuses, [401, 401, 401, 401, 429, 429], 'four attempts in all, whichever instance takes them');

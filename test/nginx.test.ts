@@ -12,7 +12,11 @@ t.test('the rendered config passes nginx -t and names no path outside its folder
   const directives = [...config.matchAll(/^\s*(?:pid|error_log|access_log|\w+_temp_path)\s+([^\s;]+)/gm)];
   const paths = directives.map((m) => m[1] as string).filter((p) => p !== 'off');
   t.equal(paths.length, 8, 'pid, both logs and every temp path are set');
-  t.same(paths.filter((p) => !p.startsWith(`${files.dir}/`)), [], 'all inside the folder, none in /run or /var');
+  t.same(
+    paths.filter((p) => !p.startsWith(`${files.dir}/`)),
+    [],
+    'all inside the folder, none in /run or /var',
+  );
 });
 
 t.test('what NGINX answers itself and what it routes', async (t) => {
@@ -20,20 +24,20 @@ t.test('what NGINX answers itself and what it routes', async (t) => {
   const { base, statusBase } = await startTestNginx(t, [a.address, b.address]);
   const upstreamHits = () => a.seen.length + b.seen.length;
 
-  await t.test('/health is NGINX\'s own', async (t) => {
+  await t.test("/health is NGINX's own", async (t) => {
     const res = await call(base, 'GET', '/health');
     t.equal(res.status, 200);
     t.same(res.body, { status: 'ok' });
-    t.equal(res.headers.get('server'), 'nginx', 'no version in the Server header');
+    t.equal(res.headers['server'], 'nginx', 'no version in the Server header');
     t.equal(upstreamHits(), 0, 'no API instance asked');
   });
 
-  await t.test('/metrics and the instances\' /health/* are not public: 404 in the contract shape', async (t) => {
+  await t.test("/metrics and the instances' /health/* are not public: 404 in the contract shape", async (t) => {
     for (const url of ['/metrics', '/health/ready', '/health/live', '/']) {
       const res = await call(base, 'GET', url);
       t.equal(res.status, 404, url);
       t.same(res.body, NOT_FOUND, `${url}: contract JSON`);
-      t.equal(res.headers.get('content-type'), 'application/json');
+      t.equal(res.headers['content-type'], 'application/json');
     }
     t.equal(upstreamHits(), 0, 'no API instance asked');
   });
@@ -49,16 +53,22 @@ t.test('what NGINX answers itself and what it routes', async (t) => {
 
   await t.test('x-request-id: made when missing, kept when sent and safe, replaced when not', async (t) => {
     const made = await call(base, 'GET', '/api/v1/products');
-    t.match(made.headers.get('x-request-id'), /^[0-9a-f]{32}$/);
+    t.match(made.headers['x-request-id'], /^[0-9a-f]{32}$/);
     const kept = await call(base, 'GET', '/api/v1/products', { headers: { 'x-request-id': 'client-id-1' } });
-    t.equal(kept.headers.get('x-request-id'), 'client-id-1', 'the response carries it once');
+    t.equal(kept.headers['x-request-id'], 'client-id-1', 'the response carries it once');
     t.equal([...a.seen, ...b.seen].at(-1)?.headers['x-request-id'], 'client-id-1', 'the instance got it');
-    const replaced = await call(base, 'GET', '/api/v1/products', { headers: { 'x-request-id': 'no spaces <allowed>' } });
-    t.match(replaced.headers.get('x-request-id'), /^[0-9a-f]{32}$/);
-    t.match((await call(base, 'GET', '/metrics')).headers.get('x-request-id'), /^[0-9a-f]{32}$/, 'on NGINX\'s own answers too');
+    const replaced = await call(base, 'GET', '/api/v1/products', {
+      headers: { 'x-request-id': 'no spaces <allowed>' },
+    });
+    t.match(replaced.headers['x-request-id'], /^[0-9a-f]{32}$/);
+    t.match(
+      (await call(base, 'GET', '/metrics')).headers['x-request-id'],
+      /^[0-9a-f]{32}$/,
+      "on NGINX's own answers too",
+    );
   });
 
-  await t.test('the client\'s X-Forwarded-For is replaced by its real address', async (t) => {
+  await t.test("the client's X-Forwarded-For is replaced by its real address", async (t) => {
     await call(base, 'GET', '/api/v1/products', { headers: { 'x-forwarded-for': '203.0.113.9' } });
     t.equal([...a.seen, ...b.seen].at(-1)?.headers['x-forwarded-for'], '127.0.0.1');
   });

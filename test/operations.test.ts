@@ -14,7 +14,9 @@ t.test('health: live while the process runs, ready while the master is reachable
 t.test('x-request-id: kept when the client (or NGINX) sends a safe one, made up otherwise', async (t) => {
   const given = await call(app, 'GET', '/health/live', { headers: { 'x-request-id': 'abc-123' } });
   t.equal(given.headers['x-request-id'], 'abc-123');
-  const unsafe = await call(app, 'GET', '/health/live', { headers: { 'x-request-id': 'bad id\nwith newline'.replace('\n', ' ') } });
+  const unsafe = await call(app, 'GET', '/health/live', {
+    headers: { 'x-request-id': 'bad id\nwith newline'.replace('\n', ' ') },
+  });
   t.match(unsafe.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an unsafe id is replaced');
   const error = await call(app, 'GET', '/api/v1/nowhere', { headers: { 'x-request-id': 'err-1' } });
   t.equal(error.headers['x-request-id'], 'err-1', 'errors carry it too');
@@ -27,7 +29,9 @@ t.test('unknown routes are 404 NOT_FOUND in the contract shape', async (t) => {
 });
 
 t.test('a body over the limit is 413 PAYLOAD_TOO_LARGE', async (t) => {
-  const res = await call(app, 'POST', '/api/v1/auth/register', { body: { username: 'big', password: 'x'.repeat(4000) } });
+  const res = await call(app, 'POST', '/api/v1/auth/register', {
+    body: { username: 'big', password: 'x'.repeat(4000) },
+  });
   assertError(t, res, 413, 'PAYLOAD_TOO_LARGE');
 });
 
@@ -52,17 +56,34 @@ t.test('/docs/json is an OpenAPI document covering every contract route', async 
   const res = await call(app, 'GET', '/docs/json');
   t.equal(res.status, 200);
   t.match(res.body.openapi, /^3\./);
-  const routes = Object.entries(res.body.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  const routes = Object.entries(res.body.paths as Record<string, object>).flatMap(([path, ops]) =>
+    Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+  );
   const contract = [
-    'POST /api/v1/auth/register', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout',
-    'GET /api/v1/users/me', 'GET /api/v1/users', 'GET /api/v1/users/{id}', 'PATCH /api/v1/users/{id}', 'DELETE /api/v1/users/{id}',
-    'GET /api/v1/products', 'GET /api/v1/products/{id}', 'POST /api/v1/products', 'PATCH /api/v1/products/{id}', 'DELETE /api/v1/products/{id}',
-    'POST /api/v1/purchases', 'GET /api/v1/purchases', 'GET /api/v1/purchases/{id}',
+    'POST /api/v1/auth/register',
+    'POST /api/v1/auth/login',
+    'POST /api/v1/auth/logout',
+    'GET /api/v1/users/me',
+    'GET /api/v1/users',
+    'GET /api/v1/users/{id}',
+    'PATCH /api/v1/users/{id}',
+    'DELETE /api/v1/users/{id}',
+    'GET /api/v1/products',
+    'GET /api/v1/products/{id}',
+    'POST /api/v1/products',
+    'PATCH /api/v1/products/{id}',
+    'DELETE /api/v1/products/{id}',
+    'POST /api/v1/purchases',
+    'GET /api/v1/purchases',
+    'GET /api/v1/purchases/{id}',
   ];
   for (const route of contract) t.ok(routes.includes(route), `documents ${route}`);
   t.ok(res.body.components.schemas.Error, 'the error shape is documented');
   const purchase = res.body.paths['/api/v1/purchases'].post;
-  t.ok(purchase.parameters.some((p: { name: string; in: string }) => p.name === 'idempotency-key' && p.in === 'header'), 'Idempotency-Key is documented');
+  t.ok(
+    purchase.parameters.some((p: { name: string; in: string }) => p.name === 'idempotency-key' && p.in === 'header'),
+    'Idempotency-Key is documented',
+  );
   t.ok(purchase.responses['503'] && purchase.responses['422'], 'NOT_DURABLE and IDEMPOTENCY_KEY_REUSED are documented');
 });
 
@@ -75,7 +96,11 @@ t.test('the general rate limit answers 429 RATE_LIMITED with retry-after', async
   t.ok(limited, 'the limit was reached');
   assertError(t, limited!, 429, 'RATE_LIMITED');
   t.ok(Number(limited!.headers['retry-after']) > 0);
-  t.equal((await call(app, 'GET', '/api/v1/products', { ip: '10.7.7.8' })).status, 200, 'other clients are not affected');
+  t.equal(
+    (await call(app, 'GET', '/api/v1/products', { ip: '10.7.7.8' })).status,
+    200,
+    'other clients are not affected',
+  );
   t.equal((await call(app, 'GET', '/health/live', { ip: '10.7.7.7' })).status, 200, 'health checks are never limited');
 });
 
@@ -84,7 +109,10 @@ t.test('with Redis gone: ready is 503, live stays 200, requests get a clean 503'
   const productId = await createProduct(app, admin.auth, { stock: 3 });
   await topo.topology.stop();
   t.equal((await call(app, 'GET', '/health/live')).status, 200);
-  t.match(await call(app, 'GET', '/health/ready'), { status: 503, body: { status: 'unavailable', redis: { master: 'down' } } });
+  t.match(await call(app, 'GET', '/health/ready'), {
+    status: 503,
+    body: { status: 'unavailable', redis: { master: 'down' } },
+  });
   const res = await call(app, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 1 } });
   assertError(t, res, 503, 'SERVICE_UNAVAILABLE');
   t.equal(res.headers['retry-after'], '1');

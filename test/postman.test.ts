@@ -31,10 +31,16 @@ interface Item {
 
 /** Runs the collection with the local environment, pointed at the target, and resolves with newman's summary. */
 function runCollection({ baseUrl, otherInstanceUrl, admin }: Target): Promise<Summary> {
-  const envVar = Object.entries({ baseUrl, otherInstanceUrl, adminUsername: admin.username, adminPassword: admin.password }).map(([key, value]) => ({ key, value }));
+  const envVar = Object.entries({
+    baseUrl,
+    otherInstanceUrl,
+    adminUsername: admin.username,
+    adminPassword: admin.password,
+  }).map(([key, value]) => ({ key, value }));
   return new Promise((resolve, reject) => {
-    newman.run({ collection: COLLECTION, environment: ENVIRONMENT, envVar, reporters: [], timeoutRequest: 10_000 }, (err: Error | null, summary: Summary) =>
-      err ? reject(err) : resolve(summary),
+    newman.run(
+      { collection: COLLECTION, environment: ENVIRONMENT, envVar, reporters: [], timeoutRequest: 10_000 },
+      (err: Error | null, summary: Summary) => (err ? reject(err) : resolve(summary)),
     );
   });
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startTestTopology } from './helpers/topology.js';
-import { assertError, call, createProduct, eventually, login, loginAdmin, startApp } from './helpers/app.js';
+import { assertError, call, createProduct, login, loginAdmin, startApp } from './helpers/app.js';
+import { eventually } from './helpers/fixtures.js';
 
 const topo = await startTestTopology(t);
 const app = await startApp(t, topo);
@@ -9,9 +10,20 @@ const customer = await login(app, 'shopper');
 const MISSING = '00000000-0000-7000-8000-000000000000';
 
 t.test('POST /products (admin) creates a product', async (t) => {
-  const res = await call(app, 'POST', '/api/v1/products', { auth: admin.auth, body: { name: 'Kettle', description: 'Boils water', priceCents: 2599, stock: 7 } });
+  const res = await call(app, 'POST', '/api/v1/products', {
+    auth: admin.auth,
+    body: { name: 'Kettle', description: 'Boils water', priceCents: 2599, stock: 7 },
+  });
   t.equal(res.status, 201);
-  t.match(res.body, { id: String, name: 'Kettle', description: 'Boils water', priceCents: 2599, stock: 7, createdAt: String, updatedAt: String });
+  t.match(res.body, {
+    id: String,
+    name: 'Kettle',
+    description: 'Boils water',
+    priceCents: 2599,
+    stock: 7,
+    createdAt: String,
+    updatedAt: String,
+  });
   t.equal(res.headers.location, `/api/v1/products/${res.body.id}`);
   const got = await call(app, 'GET', `/api/v1/products/${res.body.id}`);
   t.same(got.body, res.body, 'anyone can read it back');
@@ -32,7 +44,13 @@ t.test('POST /products: 401 anonymous, 403 customer, 400 invalid — and nothing
     { name: 'Teapot', priceCents: 100, stock: 1, id: 'chosen-id' },
     { name: 'Teapot', priceCents: 100, stock: 1, createdAt: '2020-01-01T00:00:00Z' },
   ];
-  for (const bad of invalid) assertError(t, await call(app, 'POST', '/api/v1/products', { auth: admin.auth, body: bad }), 400, 'VALIDATION_ERROR');
+  for (const bad of invalid)
+    assertError(
+      t,
+      await call(app, 'POST', '/api/v1/products', { auth: admin.auth, body: bad }),
+      400,
+      'VALIDATION_ERROR',
+    );
   const after = await call(app, 'GET', '/api/v1/products?limit=100');
   t.equal(after.body.items.length, before.body.items.length, 'no product was created');
 });
@@ -40,7 +58,8 @@ t.test('POST /products: 401 anonymous, 403 customer, 400 invalid — and nothing
 t.test('GET /products pages through the catalog in creation order', async (t) => {
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push(await createProduct(app, admin.auth, { name: `Page item ${i}`, stock: 1 }));
-  const listed = (page: { body: { items: { id: string }[] } }) => ids.every((id) => page.body.items.some((p) => p.id === id));
+  const listed = (page: { body: { items: { id: string }[] } }) =>
+    ids.every((id) => page.body.items.some((p) => p.id === id));
   await eventually(() => call(app, 'GET', '/api/v1/products?limit=100'), listed);
   const seen: string[] = [];
   let url = '/api/v1/products?limit=2';
@@ -70,16 +89,42 @@ t.test('GET /products/:id of an unknown product is 404 PRODUCT_NOT_FOUND', async
 
 t.test('PATCH /products/:id (admin) changes only the given fields', async (t) => {
   const id = await createProduct(app, admin.auth, { name: 'Lamp', priceCents: 1500, stock: 3 });
-  const res = await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: { priceCents: 1700, description: 'Bright' } });
+  const res = await call(app, 'PATCH', `/api/v1/products/${id}`, {
+    auth: admin.auth,
+    body: { priceCents: 1700, description: 'Bright' },
+  });
   t.equal(res.status, 200);
   t.match(res.body, { id, name: 'Lamp', priceCents: 1700, stock: 3, description: 'Bright' });
   t.ok(res.body.updatedAt >= res.body.createdAt);
-  assertError(t, await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: customer.auth, body: { priceCents: 1 } }), 403, 'FORBIDDEN');
-  assertError(t, await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: { priceCents: 1.5 } }), 400, 'VALIDATION_ERROR');
-  assertError(t, await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: {} }), 400, 'VALIDATION_ERROR');
-  assertError(t, await call(app, 'PATCH', `/api/v1/products/${MISSING}`, { auth: admin.auth, body: { stock: 1 } }), 404, 'PRODUCT_NOT_FOUND');
+  assertError(
+    t,
+    await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: customer.auth, body: { priceCents: 1 } }),
+    403,
+    'FORBIDDEN',
+  );
+  assertError(
+    t,
+    await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: { priceCents: 1.5 } }),
+    400,
+    'VALIDATION_ERROR',
+  );
+  assertError(
+    t,
+    await call(app, 'PATCH', `/api/v1/products/${id}`, { auth: admin.auth, body: {} }),
+    400,
+    'VALIDATION_ERROR',
+  );
+  assertError(
+    t,
+    await call(app, 'PATCH', `/api/v1/products/${MISSING}`, { auth: admin.auth, body: { stock: 1 } }),
+    404,
+    'PRODUCT_NOT_FOUND',
+  );
   assertError(t, await call(app, 'GET', `/api/v1/products/${MISSING}`), 404, 'PRODUCT_NOT_FOUND');
-  const settled = await eventually(() => call(app, 'GET', `/api/v1/products/${id}`), (res) => res.body.priceCents === 1700);
+  const settled = await eventually(
+    () => call(app, 'GET', `/api/v1/products/${id}`),
+    (res) => res.body.priceCents === 1700,
+  );
   t.match(settled.body, { priceCents: 1700 }, 'refused patches changed nothing');
 });
 
@@ -87,8 +132,19 @@ t.test('DELETE /products/:id (admin) removes it from reads and the list', async 
   const id = await createProduct(app, admin.auth, { name: 'Doomed', stock: 1 });
   assertError(t, await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: customer.auth }), 403, 'FORBIDDEN');
   t.equal((await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: admin.auth })).status, 204);
-  assertError(t, await eventually(() => call(app, 'GET', `/api/v1/products/${id}`), (res) => res.status === 404), 404, 'PRODUCT_NOT_FOUND');
-  const list = await eventually(() => call(app, 'GET', '/api/v1/products?limit=100'), (res) => !res.body.items.some((p: { id: string }) => p.id === id));
+  assertError(
+    t,
+    await eventually(
+      () => call(app, 'GET', `/api/v1/products/${id}`),
+      (res) => res.status === 404,
+    ),
+    404,
+    'PRODUCT_NOT_FOUND',
+  );
+  const list = await eventually(
+    () => call(app, 'GET', '/api/v1/products?limit=100'),
+    (res) => !res.body.items.some((p: { id: string }) => p.id === id),
+  );
   t.notOk(list.body.items.some((p: { id: string }) => p.id === id));
   assertError(t, await call(app, 'DELETE', `/api/v1/products/${id}`, { auth: admin.auth }), 404, 'PRODUCT_NOT_FOUND');
 });

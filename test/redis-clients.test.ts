@@ -1,7 +1,8 @@
 import t from 'tap';
 import pino from 'pino';
 import { Redis, closeClient, masterOptions, reviveOnEnd } from '../src/redis/connections.js';
-import { eventually, testConfig } from './helpers/app.js';
+import { testConfig } from './helpers/app.js';
+import { eventually } from './helpers/fixtures.js';
 import { startTestTopology } from './helpers/topology.js';
 
 // ioredis 6 ends a client for good when its Sentinel connector is disconnected during a Sentinel lookup
@@ -21,7 +22,11 @@ t.test('without the service watching, such a client stays ended', async (t) => {
   client.on('error', () => undefined);
   t.teardown(() => closeClient(client));
   endDuringSentinelLookup(client);
-  const status = await eventually(async () => client.status, (s) => s === 'end', 2000);
+  const status = await eventually(
+    async () => client.status,
+    (s) => s === 'end',
+    2000,
+  );
   t.equal(status, 'end', 'the ioredis behaviour this guards against is still there');
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(client.status, 'end', 'and nothing brings it back');
@@ -34,7 +39,11 @@ t.test('a client that ends without the service closing it connects again by itse
   reviveOnEnd(client, log, 'master', () => revivals++);
   t.teardown(() => closeClient(client));
   endDuringSentinelLookup(client);
-  const status = await eventually(async () => client.status, (s) => s === 'ready', 5000);
+  const status = await eventually(
+    async () => client.status,
+    (s) => s === 'ready',
+    5000,
+  );
   t.equal(status, 'ready', 'it is ready again');
   t.equal(revivals, 1, 'and the revival was reported once');
   t.equal(await client.ping(), 'PONG', 'it serves commands');

@@ -9,7 +9,7 @@ const { AbortError, ReplyError } = redisErrors;
 // Which errors mean "Redis is away, retry shortly" (503) and which are bugs (500).
 t.test('Redis replies and aborted commands are recognised by class', async (t) => {
   t.ok(isRedisUnavailable(new ReplyError('NOREPLICAS Not enough good replicas to write.')));
-  t.ok(isRedisUnavailable(new ReplyError('READONLY You can\'t write against a read only replica.')));
+  t.ok(isRedisUnavailable(new ReplyError("READONLY You can't write against a read only replica.")));
   t.ok(isRedisUnavailable(new AbortError('Command aborted due to connection close')), 'a connection closed under EXEC');
 });
 
@@ -22,14 +22,20 @@ t.test('the plain errors ioredis rejects with are recognised by their exact word
 t.test('a bug is not mistaken for an outage', async (t) => {
   t.notOk(isRedisUnavailable(new TypeError("Cannot read properties of undefined (reading 'id')")));
   t.notOk(isRedisUnavailable(new Error('something else entirely')));
-  t.notOk(isRedisUnavailable(new TypeError('Command timed out')), 'the words alone do not make it one: only a plain Error');
+  t.notOk(
+    isRedisUnavailable(new TypeError('Command timed out')),
+    'the words alone do not make it one: only a plain Error',
+  );
   t.notOk(isRedisUnavailable(new OutOfStock('Only 1 left')));
 });
 
 t.test('what a real client says when its server is gone', async (t) => {
   const client = new Redis({ port: 1, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
-  const err = await client.ping().then(() => undefined, (e: unknown) => e);
+  const err = await client.ping().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   client.disconnect();
   t.ok(err instanceof Error, `rejected: ${(err as Error | undefined)?.message}`);
   t.ok(isRedisUnavailable(err));

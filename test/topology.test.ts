@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { startTestTopology } from './helpers/topology.js';
+import { waitFor } from './helpers/fixtures.js';
 
 t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', async (t) => {
   const startingAt = Date.now();
@@ -8,7 +9,15 @@ t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', a
   t.comment(`topology up in ${Date.now() - startingAt} ms`);
   const { host, redisPorts, sentinelPorts, masterName } = topology.options;
   const connect = (port: number, password = redisPassword) => {
-    const client = new Redis({ host, port, password, protocol: 2, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      host,
+      port,
+      password,
+      protocol: 2,
+      commandTimeout: 1000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     t.teardown(() => client.disconnect());
     return client;
   };
@@ -43,7 +52,7 @@ t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', a
 
     // NOREPLICAS until the other replica has re-synced to the new master.
     const client = connect(next.port);
-    await eventually(() => client.set('topology:probe', 'after'), 10_000);
+    await waitFor('the new master to take a write', 10_000, () => client.set('topology:probe', 'after'));
     const writableMs = Date.now() - pausedAt;
     t.pass('the new master takes writes');
 
@@ -53,31 +62,27 @@ t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', a
     const rejoinedMs = Date.now() - resumedAt;
     t.equal(await client.wait(2, 2000), 2, 'WAIT 2: the old master replicates again');
     t.equal(await connect(old).get('topology:probe'), 'after', 'the old master has the new write');
-    t.comment(`master elected ${electedMs} ms after the pause, writable at ${writableMs} ms; old master a replica ${rejoinedMs} ms after resume`);
+    t.comment(
+      `master elected ${electedMs} ms after the pause, writable at ${writableMs} ms; ` +
+        `old master a replica ${rejoinedMs} ms after resume`,
+    );
     masterPort = next.port;
   });
 
   await t.test('stop() leaves no process behind', async (t) => {
     const pids = [...redisPorts, ...sentinelPorts].map((port) => topology.pidOf(port));
-    t.ok(pids.every((pid) => pid !== undefined), 'every process runs before stop()');
+    t.ok(
+      pids.every((pid) => pid !== undefined),
+      'every process runs before stop()',
+    );
     const stoppingAt = Date.now();
     await topology.stop();
     t.comment(`stop() took ${Date.now() - stoppingAt} ms`);
     await topology.stop();
     for (const pid of pids) t.throws(() => process.kill(pid as number, 0), { code: 'ESRCH' }, `pid ${pid} is gone`);
-    t.ok(redisPorts.every((port) => topology.pidOf(port) === undefined), 'pidOf() knows it');
+    t.ok(
+      redisPorts.every((port) => topology.pidOf(port) === undefined),
+      'pidOf() knows it',
+    );
   });
 });
-
-/** Retries fn every 100 ms until it resolves; rethrows its last error after timeoutMs. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() >= deadline) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { ensureBuilt } from '../build.js';
 import type { StackConfig } from '../config.js';
-import { leaveSignalsToProgram } from '../orphans.js';
+import { leaveSignalsToProgram } from '../supervisor/orphans.js';
 import { ensureSystemPackages } from '../packages.js';
 import { LocalStack } from '../stack.js';
 import { temporaryStackConfig } from '../temporary.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalStack } from '../stack.js';
-import type { Address, Topology } from '../topology.js';
+import type { Address, Topology } from '../topology/topology.js';
 import { FAULTS, type ConcreteFault, type FaultName } from './options.js';
 
 export interface FaultContext {
@@ -48,7 +48,7 @@ class Recorder implements FaultRun {
  */
 export async function injectFault(name: FaultName, ctx: FaultContext): Promise<FaultRun> {
   const concrete = FAULTS.filter((f): f is ConcreteFault => f !== 'mixed');
-  const fault = name === 'mixed' ? concrete[Math.floor(Math.random() * concrete.length)] ?? 'pause-master' : name;
+  const fault = name === 'mixed' ? (concrete[Math.floor(Math.random() * concrete.length)] ?? 'pause-master') : name;
   const run = new Recorder(fault, ctx);
   try {
     await ACTIONS[fault](ctx, run);
@@ -76,7 +76,11 @@ const ACTIONS: Record<ConcreteFault, Fault> = {
 
   'pause-replicas': async (ctx, run) => {
     const master = await ctx.topology.masterAddress();
-    await pausedTogether(ctx, run, ctx.topology.options.redisPorts.filter((port) => port !== master.port));
+    await pausedTogether(
+      ctx,
+      run,
+      ctx.topology.options.redisPorts.filter((port) => port !== master.port),
+    );
   },
 
   'kill-api': async (ctx, run) => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalStack } from '../stack.js';
-import type { Topology } from '../topology.js';
+import type { Topology } from '../topology/topology.js';
 import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
 import { ATTEMPT_EVENTS, type SentinelEvents } from './sentinel-events.js';
 

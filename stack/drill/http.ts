@@ -1,42 +1,29 @@
+import { jsonRequest, type JsonBody, type JsonRequestOptions } from '../http.js';
+
 /** One HTTP exchange as the drill sees it: never throws, so every outcome can be logged. */
 export interface Answer {
   /** 0 when no HTTP answer came (timeout, refused, reset). */
   status: number;
   /** The contract's error code, or TIMEOUT / a socket error code when no answer came. */
   code: string;
-  body: any; // the JSON of whichever route was called
+  body: JsonBody;
   /** From retry-after, when the answer had one. */
   retryAfterMs: number | undefined;
 }
 
-export interface RequestOptions {
-  token?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  timeoutMs: number;
-}
+export type RequestOptions = JsonRequestOptions;
 
 /**
  * One JSON request bounded by timeoutMs. Unlike the tests' call(), a timeout or a refused connection is an
  * answer (status 0), because a drill has to record and retry it rather than stop.
  */
 export async function request(base: string, method: string, url: string, opts: RequestOptions): Promise<Answer> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
   try {
-    const res = await fetch(base + url, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
-    const text = await res.text();
-    const body = parseJson(text);
-    const retryAfter = Number(res.headers.get('retry-after'));
+    const { status, headers, body } = await jsonRequest(base, method, url, opts);
+    const retryAfter = Number(headers['retry-after']);
     return {
-      status: res.status,
-      code: typeof body?.code === 'string' ? body.code : String(res.status),
+      status,
+      code: typeof body?.code === 'string' ? body.code : String(status),
       body,
       retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     };
@@ -52,20 +39,12 @@ export async function expectAnswer(
   url: string,
   status: number,
   opts: RequestOptions,
-): Promise<any> {
+): Promise<JsonBody> {
   const answer = await request(base, method, url, opts);
   if (answer.status !== status) {
     throw new Error(`${method} ${url} answered ${answer.status} ${answer.code}, not ${status}`);
   }
   return answer.body;
-}
-
-function parseJson(text: string): any {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined; // a proxy's HTML page: the status says enough
-  }
 }
 
 function failureCode(err: unknown): string {

@@ -93,11 +93,7 @@ export function stockAddsUp(ops: PurchaseOp[], setup: DrillSetup, snapshot: Stor
     unitsStored,
   };
   const name = 'per product, stock + units sold == initial, stock ≥ 0, within [initial − attempted, − acked]';
-  return invariant(2, name, counts, [
-    unbalanced,
-    negative,
-    outOfBounds,
-  ]);
+  return invariant(2, name, counts, [unbalanced, negative, outOfBounds]);
 }
 
 /** 3. One purchase per key: every 201 of a key names one purchase, and the keys' records match the stored purchases. */
@@ -136,7 +132,7 @@ export function onePurchasePerKey(ops: PurchaseOp[], setup: DrillSetup, snapshot
     keysNamingAnotherPurchase: elsewhere.length,
     pendingRecords: pending,
   };
-  return invariant(3, 'no key produced two purchases; the keys\' records match the stored purchases', counts, [
+  return invariant(3, "no key produced two purchases; the keys' records match the stored purchases", counts, [
     twoPurchases,
     withoutPurchase,
     withoutRecord,

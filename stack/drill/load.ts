@@ -79,7 +79,10 @@ export class Load {
   async replayAcknowledged(limit: number, timeoutMs: number, rank: (op: PurchaseOp) => number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     const ranked = this.ops.filter((op) => op.outcome === 'ok').map((op) => ({ op, rank: rank(op) }));
-    const queue = ranked.sort((a, b) => a.rank - b.rank).slice(0, limit).map(({ op }) => op);
+    const queue = ranked
+      .sort((a, b) => a.rank - b.rank)
+      .slice(0, limit)
+      .map(({ op }) => op);
     const count = queue.length;
     const worker = async () => {
       for (let op = queue.shift(); op; op = queue.shift()) {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../../src/config-defaults.js';
 
 /** The faults a drill can inject, always on the current master (or its replicas, an API, a Sentinel). */
 export const FAULTS = [
@@ -89,8 +90,8 @@ export function parseDrillArgs(args: string[]): DrillCommand {
         fault: { type: 'string', default: 'pause-master' },
         cycles: { type: 'string', default: '1' },
         'pause-seconds': { type: 'string' },
-        'down-after-ms': { type: 'string', default: '5000' },
-        'failover-timeout-ms': { type: 'string', default: '10000' },
+        'down-after-ms': { type: 'string', default: String(DEFAULTS.downAfterMs) },
+        'failover-timeout-ms': { type: 'string', default: String(DEFAULTS.failoverTimeoutMs) },
         target: { type: 'string', default: 'local' },
         json: { type: 'string' },
         keep: { type: 'boolean', default: false },
@@ -141,7 +142,9 @@ export function parsePauses(text: string): number[] {
 /** The pause of each cycle, in milliseconds: the sweep repeated `cycles` times, or one value per cycle. */
 export function cyclePauses(options: DrillOptions, downAfterMs: number): number[] {
   const values = options.pauseSeconds ?? [(downAfterMs + 1000) / 1000];
-  return Array.from({ length: options.cycles }, () => values).flat().map((s) => Math.round(s * 1000));
+  return Array.from({ length: options.cycles }, () => values)
+    .flat()
+    .map((s) => Math.round(s * 1000));
 }
 
 function seconds(part: string, whole: string): number {

@@ -62,7 +62,10 @@ const counted = (byCode: Record<string, number>) =>
     .map(([code, n]) => `${code} ×${n}`)
     .join(', ');
 const row = (cells: unknown[]) => `| ${cells.join(' | ')} |`;
-const entries = (record: Record<string, number>) => Object.entries(record).map(([k, v]) => `${k} ${v}`).join(', ');
+const entries = (record: Record<string, number>) =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 /** The report as markdown: per-cycle table, invariants, totals. */
 export function renderMarkdown(report: DrillReport): string {

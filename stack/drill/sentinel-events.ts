@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Address } from '../topology.js';
+import type { Address } from '../topology/topology.js';
 
 /** One message a Sentinel published on its own pub/sub (+sdown, +odown, +switch-master, ...). */
 export interface SentinelEvent {

@@ -38,8 +38,8 @@ export async function readSnapshot(
   const userIndexes = await pipelined<string[]>(redis, userIds, (p, id) => p.zrange(keys.userPurchases(id), '0', '-1'));
   const records = (await Promise.all(userIds.map((userId) => recordsOf(redis, keys, userId)))).flat();
   return {
-    indexed: new Map(indexIds.flatMap((id, i) => present(indexHashes[i]) ? [[id, indexHashes[i] as Hash]] : [])),
-    byId: new Map(named.flatMap((id, i) => present(namedHashes[i]) ? [[id, namedHashes[i] as Hash]] : [])),
+    indexed: new Map(indexIds.flatMap((id, i) => (present(indexHashes[i]) ? [[id, indexHashes[i] as Hash]] : []))),
+    byId: new Map(named.flatMap((id, i) => (present(namedHashes[i]) ? [[id, namedHashes[i] as Hash]] : []))),
     userIndex: new Map(userIds.map((id, i) => [id, new Set(userIndexes[i])])),
     stock: new Map(productIds.map((id, i) => [id, stocks[i] == null ? NaN : Number(stocks[i])])),
     records,

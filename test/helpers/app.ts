@@ -1,4 +1,5 @@
 import type { Test } from 'tap';
+import type { JsonBody } from '../../stack/http.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/app.js';
 import type { TestTopology } from './topology.js';
@@ -32,12 +33,22 @@ export async function startApp(t: Test, topo: TestTopology, env: Record<string, 
 }
 
 /** A client address of its own per user, so that tests logging in many users stay under the per-IP login limit. */
-const addressOf = (username: string) => `10.9.${username.length % 250}.${[...username].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) % 250, 7)}`;
+const addressOf = (username: string) =>
+  `10.9.${username.length % 250}.${[...username].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) % 250, 7)}`;
 
 /** Registers (if needed) and logs in; returns the bearer header and the user. */
-export async function login(app: App, username: string, password = 'correct-horse-9'): Promise<{ auth: { authorization: string }; id: string; token: string }> {
+export async function login(
+  app: App,
+  username: string,
+  password = 'correct-horse-9',
+): Promise<{ auth: { authorization: string }; id: string; token: string }> {
   await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
-  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: addressOf(username) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password },
+    remoteAddress: addressOf(username),
+  });
   if (res.statusCode !== 200) throw new Error(`login of ${username} failed: ${res.statusCode} ${res.body}`);
   const body = res.json() as { token: string; user: { id: string } };
   return { auth: { authorization: `Bearer ${body.token}` }, id: body.user.id, token: body.token };
@@ -46,7 +57,11 @@ export async function login(app: App, username: string, password = 'correct-hors
 export const loginAdmin = (app: App) => login(app, ADMIN.username, ADMIN.password);
 
 /** Creates a product as the admin and returns its id. */
-export async function createProduct(app: App, admin: { authorization: string }, fields: { name?: string; priceCents?: number; stock: number }): Promise<string> {
+export async function createProduct(
+  app: App,
+  admin: { authorization: string },
+  fields: { name?: string; priceCents?: number; stock: number },
+): Promise<string> {
   const res = await app.inject({
     method: 'POST',
     url: '/api/v1/products',
@@ -59,7 +74,7 @@ export async function createProduct(app: App, admin: { authorization: string }, 
 
 export interface Call {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+  body: JsonBody;
   headers: Record<string, string | string[] | number | undefined>;
 }
 
@@ -83,20 +98,10 @@ export async function call(
 /** The contract's error shape with the expected status and code. */
 export function assertError(t: Test, res: Call, status: number, code: string): void {
   t.equal(res.status, status, `status ${status} (${code})`);
-  t.match(res.body, { statusCode: status, code, error: String, message: String }, `error body is the contract's shape with code ${code}`);
+  t.match(
+    res.body,
+    { statusCode: status, code, error: String, message: String },
+    `error body is the contract's shape with code ${code}`,
+  );
   t.notMatch(JSON.stringify(res.body), /stack|Error:|ReplyError|at \w+ \(/, 'no internals leak');
-}
-
-/**
- * Catalog reads come from a replica, which may trail the master by a moment: polls `read` until `settled`
- * holds (at most `timeoutMs`) and returns the last value, so a test asserts what the system converges to.
- */
-export async function eventually<T>(read: () => Promise<T>, settled: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!settled(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
 }

@@ -61,7 +61,9 @@ export function environment(service: Service): Record<string, string> {
 /** Every ${NAME} a template uses outside its comments (which may mention others). */
 export function placeholders(template: string): Set<string> {
   const settings = template.split('\n').filter((line) => !line.trimStart().startsWith('#'));
-  return new Set(settings.flatMap((line) => [...line.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1] as string)));
+  return new Set(
+    settings.flatMap((line) => [...line.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1] as string)),
+  );
 }
 
 export interface Stage {

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
-import { ensureBuilt } from './build.js';
-import type { StackConfig } from './config.js';
-import { leaveSignalsToProgram } from './orphans.js';
-import { ensureSystemPackages } from './packages.js';
-import { seedDemoCatalog } from './seed.js';
-import { LocalStack } from './stack.js';
-import { backgroundLog, removeRecord, runningStack, writeRecord, type StackRecord } from './state.js';
-import { printSummary } from './summary.js';
+import { ensureBuilt } from '../build.js';
+import type { StackConfig } from '../config.js';
+import { stateLayout } from '../layout.js';
+import { ensureSystemPackages } from '../packages.js';
+import { seedDemoCatalog } from '../seed.js';
+import { LocalStack } from '../stack.js';
+import { removeRecord, runningStack, writeRecord, type StackRecord } from '../state.js';
+import { leaveSignalsToProgram } from '../supervisor/orphans.js';
+import { printSummary } from '../summary.js';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -15,12 +16,15 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * stack, prints where everything is, then stays until a signal stops everything in order.
  * Resolves with the exit code when start-up fails; exits the process itself once stopped.
  */
-export async function superviseStack(config: StackConfig, background: boolean): Promise<number> {
+export async function launchStack(config: StackConfig, background: boolean): Promise<number> {
   const startedAt = Date.now();
   const log = (msg: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
 
   const other = await runningStack(config.dir);
-  if (other) throw new Error(`A stack already runs from ${config.dir} (launcher pid ${other.pid}): \`npm run status\` shows it, \`npm run down\` stops it.`);
+  if (other) {
+    const how = '`npm run status` shows it, `npm run down` stops it.';
+    throw new Error(`A stack already runs from ${config.dir} (launcher pid ${other.pid}): ${how}`);
+  }
   log(`Evergreen local stack, state in ${config.dir}`);
   await mkdir(config.dir, { recursive: true, mode: 0o700 }); // it will hold data, logs and secrets
   const programs = await ensureSystemPackages(log);
@@ -33,9 +37,15 @@ export async function superviseStack(config: StackConfig, background: boolean): 
     pid: process.pid,
     startedAt: new Date(startedAt).toISOString(),
     phase,
-    log: background ? backgroundLog(config.dir) : undefined,
+    log: background ? stateLayout(config.dir).launcherLog : undefined,
     // Ports only: the config also holds secrets.
-    ports: { httpPort: config.httpPort, statusPort: config.statusPort, apiPorts: config.apiPorts, redisPorts: config.redisPorts, sentinelPorts: config.sentinelPorts },
+    ports: {
+      httpPort: config.httpPort,
+      statusPort: config.statusPort,
+      apiPorts: config.apiPorts,
+      redisPorts: config.redisPorts,
+      sentinelPorts: config.sentinelPorts,
+    },
     processes: stack.processes().flatMap(({ name, pid, log }) => (pid === undefined ? [] : [{ name, pid, log }])),
   });
   let stopping: Promise<never> | undefined;
@@ -45,7 +55,8 @@ export async function superviseStack(config: StackConfig, background: boolean): 
       const stoppingAt = Date.now();
       await stack.stop();
       await removeRecord(config.dir);
-      log(`stopped cleanly in ${((Date.now() - stoppingAt) / 1000).toFixed(1)} s; data kept in ${config.dir} for the next start`);
+      const seconds = ((Date.now() - stoppingAt) / 1000).toFixed(1);
+      log(`stopped cleanly in ${seconds} s; data kept in ${config.dir} for the next start`);
       process.exit(0);
     })();
   };

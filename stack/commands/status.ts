@@ -1,6 +1,6 @@
-import type { StackConfig } from './config.js';
-import { command, pairs } from './redis-probe.js';
-import { isAlive, readRecord } from './state.js';
+import type { StackConfig } from '../config.js';
+import { command, pairs } from '../redis-probe.js';
+import { isAlive, readRecord } from '../state.js';
 
 const HTTP_TIMEOUT_MS = 1000;
 
@@ -24,9 +24,12 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
   const running = record !== undefined && isAlive(record.pid);
   const ports = running ? record.ports : config;
   const pidOf = new Map((running ? record.processes : []).map((p) => [p.name, p.pid]));
-  out(running
-    ? `Evergreen local stack in ${config.dir}: ${record.phase}, launcher pid ${record.pid}, since ${record.startedAt}`
-    : `Evergreen local stack in ${config.dir}: no launcher runs (npm start or npm run up starts one); probing the configured ports`);
+  out(
+    running
+      ? `Evergreen local stack in ${config.dir}: ${record.phase}, launcher pid ${record.pid}, since ${record.startedAt}`
+      : `Evergreen local stack in ${config.dir}: no launcher runs (npm start or npm run up starts one); ` +
+          'probing the configured ports',
+  );
 
   const host = config.host;
   const rows = [
@@ -35,11 +38,13 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
     ...(await Promise.all(ports.redisPorts.map((port) => redisRow(host, port, config.redisPassword)))),
     ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config)))),
   ];
-  const pidNote = (pid: number | undefined) => (pid === undefined ? '' : `  (pid ${pid}${isAlive(pid) ? '' : ', not running'})`);
+  const pidNote = (pid: number | undefined) =>
+    pid === undefined ? '' : `  (pid ${pid}${isAlive(pid) ? '' : ', not running'})`;
   const withPids = rows.map((r) => ({ ...r, detail: r.detail + pidNote(pidOf.get(r.name)) }));
   const width = (key: 'what' | 'address' | 'state') => Math.max(...withPids.map((r) => String(r[key]).length));
   for (const r of withPids) {
-    out(`  ${r.ok ? '✓' : '✗'} ${r.what.padEnd(width('what'))}  ${r.address.padEnd(width('address'))}  ${r.state.padEnd(width('state'))}  ${r.detail}`);
+    const cells = [r.what.padEnd(width('what')), r.address.padEnd(width('address')), r.state.padEnd(width('state'))];
+    out(`  ${r.ok ? '✓' : '✗'} ${cells.join('  ')}  ${r.detail}`);
   }
   const problems = withPids.filter((r) => !r.ok).length;
   out(problems === 0 ? 'Everything is healthy.' : `${problems} of ${withPids.length} not healthy.`);
@@ -52,7 +57,14 @@ async function nginxRow(host: string, port: number, statusPort: number): Promise
     const health = await get(`http://${address}/health`);
     const stub = await get(`http://${host}:${statusPort}/stub_status`).catch(() => undefined);
     const active = stub?.body.match(/Active connections: (\d+)/)?.[1];
-    return { name: 'nginx', what: 'NGINX', address, state: health.status === 200 ? 'up' : `HTTP ${health.status}`, detail: active ? `${active} active connections` : '', ok: health.status === 200 };
+    return {
+      name: 'nginx',
+      what: 'NGINX',
+      address,
+      state: health.status === 200 ? 'up' : `HTTP ${health.status}`,
+      detail: active ? `${active} active connections` : '',
+      ok: health.status === 200,
+    };
   } catch (err) {
     return down('nginx', 'NGINX', address, err);
   }
@@ -64,7 +76,14 @@ async function apiRow(host: string, port: number): Promise<Row> {
     const { status, body } = await get(`http://${address}/health/ready`);
     const redis = (JSON.parse(body) as { redis?: ReadyRedis }).redis;
     const detail = redis ? readyDetail(redis) : '';
-    return { name: `api-${port}`, what: 'API', address, state: status === 200 ? 'ready' : 'not ready', detail, ok: status === 200 };
+    return {
+      name: `api-${port}`,
+      what: 'API',
+      address,
+      state: status === 200 ? 'ready' : 'not ready',
+      detail,
+      ok: status === 200,
+    };
   } catch (err) {
     return down(`api-${port}`, 'API', address, err);
   }
@@ -81,7 +100,10 @@ interface ReadyRedis {
 
 function readyDetail(redis: ReadyRedis): string {
   const notReady = Object.entries(redis.clients).filter(([, status]) => status !== 'ready');
-  const clients = notReady.length === 0 ? 'every client ready' : `not ready: ${notReady.map(([name, status]) => `${name} ${status}`).join(', ')}`;
+  const clients =
+    notReady.length === 0
+      ? 'every client ready'
+      : `not ready: ${notReady.map(([name, status]) => `${name} ${status}`).join(', ')}`;
   const failover = redis.failover === 'none' ? '' : ', failover in progress';
   return `Redis master ${redis.master}, replica ${redis.replica}, Sentinels ${redis.sentinels}${failover}; ${clients}`;
 }
@@ -93,12 +115,28 @@ async function redisRow(host: string, port: number, password: string | undefined
     if (role[0] === 'master') {
       // ['master', offset, [[host, port, offset], ...]]
       const offset = Number(role[1]);
-      const replicas = (role[2] as string[][]).map(([, rPort, rOffset]) => `:${rPort} ${offset - Number(rOffset)} bytes behind`);
-      return { name: `redis-${port}`, what: 'Redis', address, state: 'master', detail: `offset ${offset}; replicas ${replicas.join(', ') || 'none'}`, ok: replicas.length > 0 };
+      const replicas = (role[2] as string[][]).map(
+        ([, rPort, rOffset]) => `:${rPort} ${offset - Number(rOffset)} bytes behind`,
+      );
+      return {
+        name: `redis-${port}`,
+        what: 'Redis',
+        address,
+        state: 'master',
+        detail: `offset ${offset}; replicas ${replicas.join(', ') || 'none'}`,
+        ok: replicas.length > 0,
+      };
     }
     // ['slave', masterHost, masterPort, 'connected' | 'connecting' | 'sync' | ..., offset]
     const [, mHost, mPort, link, offset] = role.map(String);
-    return { name: `redis-${port}`, what: 'Redis', address, state: 'replica', detail: `of ${mHost}:${mPort}, link ${link}, offset ${offset}`, ok: link === 'connected' };
+    return {
+      name: `redis-${port}`,
+      what: 'Redis',
+      address,
+      state: 'replica',
+      detail: `of ${mHost}:${mPort}, link ${link}, offset ${offset}`,
+      ok: link === 'connected',
+    };
   } catch (err) {
     return down(`redis-${port}`, 'Redis', address, err);
   }
@@ -109,7 +147,9 @@ async function sentinelRow(host: string, port: number, config: StackConfig): Pro
   try {
     const m = pairs(await command(host, port, config.sentinelPassword, ['SENTINEL', 'MASTER', config.masterName]));
     const ok = m.flags === 'master';
-    const detail = `master ${m.ip}:${m.port} (${m.flags}), ${m['num-slaves']} replicas, ${m['num-other-sentinels']} other Sentinels, quorum ${m.quorum}`;
+    const detail =
+      `master ${m.ip}:${m.port} (${m.flags}), ${m['num-slaves']} replicas, ` +
+      `${m['num-other-sentinels']} other Sentinels, quorum ${m.quorum}`;
     return { name: `sentinel-${port}`, what: 'Sentinel', address, state: ok ? 'watching' : 'alarm', detail, ok };
   } catch (err) {
     return down(`sentinel-${port}`, 'Sentinel', address, err);

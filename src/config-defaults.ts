@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox';
+
+/**
+ * What the service's config (src/config.ts) and the local stack's (stack/config.ts) share, defined once:
+ * the defaults of the contract's variables (.env.example), the schema pieces for ports, and the admin-pair rule.
+ */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  apiPorts: '3001,3002',
+  sentinelPorts: '26379,26380,26381',
+  masterName: 'evergreen',
+  // The local stack's own.
+  stackDir: '.stack',
+  httpPort: 8080,
+  statusPort: 8081,
+  redisPorts: '6379,6380,6381',
+  downAfterMs: 5000,
+  failoverTimeoutMs: 10_000,
+} as const;
+
+export const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+export const PortList = (def: string) => Type.String({ pattern: '^\\d+(,\\d+)*$', default: def });
+
+/** The admin created at start: both variables or neither. Returns the problem, if any. */
+export function adminPairProblem(username: string | undefined, password: string | undefined): string | undefined {
+  return Boolean(username) === Boolean(password) ? undefined : 'ADMIN_USERNAME and ADMIN_PASSWORD must be set together';
+}

@@ -1,0 +1,62 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtServer } from '../build.js';
+import type { StackConfig } from '../config.js';
+import type { Credentials } from '../credentials.js';
+import { repoRoot, stateLayout } from '../layout.js';
+import { Supervised } from '../supervisor/supervised.js';
+import { expectStatus } from '../wait.js';
+
+const SOURCE_SERVER = path.join(repoRoot, 'src', 'server.ts');
+// The API waits up to REDIS_READY_TIMEOUT_MS (30 s) for the master; tsx compiles for a few more.
+const API_READY_TIMEOUT_MS = 45_000;
+// It closes within close-with-grace's 10 s.
+const API_STOP_GRACE_MS = 12_000;
+
+/**
+ * One API instance on port. Its folder is its working directory, so the service reads no .env of its
+ * own: everything it needs comes from the stack, and the rest of the environment is inherited.
+ */
+export async function apiProcess(
+  config: StackConfig,
+  credentials: Credentials,
+  port: number,
+  onCrash: (err: Error) => void,
+): Promise<Supervised> {
+  const files = stateLayout(config.dir).api(port);
+  await mkdir(files.dir, { recursive: true });
+  const args =
+    config.apiRunner === 'dist'
+      ? ['--enable-source-maps', builtServer]
+      : ['--import', fileURLToPath(import.meta.resolve('tsx')), SOURCE_SERVER];
+  const env = {
+    ...config.apiEnv,
+    HOST: config.host,
+    PORT: String(port),
+    SENTINELS: config.sentinelPorts.map((p) => `${config.host}:${p}`).join(','),
+    REDIS_MASTER_NAME: config.masterName,
+    // Empty means none to the service, and overrides whatever the inherited environment says.
+    REDIS_PASSWORD: config.redisPassword ?? '',
+    SENTINEL_PASSWORD: config.sentinelPassword ?? '',
+    ADMIN_USERNAME: credentials.admin.username,
+    ADMIN_PASSWORD: credentials.admin.password,
+    JWT_SECRET: credentials.jwtSecret,
+  };
+  const ready = () => expectStatus(`http://${config.host}:${port}/health/ready`, 200);
+  return new Supervised(
+    {
+      name: files.name,
+      command: process.execPath,
+      args,
+      log: files.log,
+      cwd: files.dir,
+      env,
+      graceMs: API_STOP_GRACE_MS,
+      detached: true,
+      ready,
+      readyTimeoutMs: API_READY_TIMEOUT_MS,
+    },
+    onCrash,
+  );
+}

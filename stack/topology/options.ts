@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { DEFAULTS } from '../../src/config-defaults.js';
+
+export interface TopologyOptions {
+  /** Absolute state dir: each node gets dir/redis-<port>/, each Sentinel dir/sentinel-<port>/ (layout.ts). */
+  dir: string;
+  host?: string;
+  /** The first is the initial master, the rest its replicas. */
+  redisPorts: number[];
+  sentinelPorts: number[];
+  masterName?: string;
+  /** requirepass + masterauth on the nodes, auth-pass in the Sentinels. */
+  redisPassword?: string;
+  /** requirepass on the Sentinels and sentinel-pass between them. */
+  sentinelPassword?: string;
+  downAfterMs?: number;
+  failoverTimeoutMs?: number;
+  quorum?: number;
+  /** Progress lines. */
+  log?: (msg: string) => void;
+  /** Each process in its own process group: a terminal's Ctrl-C then reaches only the launcher. */
+  detached?: boolean;
+}
+
+export type ResolvedTopologyOptions = Required<Omit<TopologyOptions, 'redisPassword' | 'sentinelPassword'>> &
+  Pick<TopologyOptions, 'redisPassword' | 'sentinelPassword'>;
+
+/** Fills in the defaults and refuses what could not run (the ports and passwords go into config files). */
+export function resolveTopologyOptions(opts: TopologyOptions): ResolvedTopologyOptions {
+  const o: ResolvedTopologyOptions = {
+    ...opts,
+    host: opts.host ?? DEFAULTS.host,
+    masterName: opts.masterName ?? DEFAULTS.masterName,
+    downAfterMs: opts.downAfterMs ?? DEFAULTS.downAfterMs,
+    failoverTimeoutMs: opts.failoverTimeoutMs ?? DEFAULTS.failoverTimeoutMs,
+    quorum: opts.quorum ?? 2,
+    log: opts.log ?? (() => {}),
+    detached: opts.detached ?? false,
+  };
+  const ports = [...o.redisPorts, ...o.sentinelPorts];
+  const refuse = (why: string) => {
+    throw new Error(why);
+  };
+  if (!path.isAbsolute(o.dir)) refuse(`topology dir must be absolute, got ${o.dir}`);
+  if (o.redisPorts.length === 0 || o.sentinelPorts.length === 0) {
+    refuse('topology needs at least one Redis node and one Sentinel');
+  }
+  if (new Set(ports).size !== ports.length) refuse(`topology ports must be distinct, got ${ports.join(', ')}`);
+  if (o.quorum < 1 || o.quorum > o.sentinelPorts.length) {
+    refuse(`quorum ${o.quorum} is impossible with ${o.sentinelPorts.length} Sentinels`);
+  }
+  for (const password of [o.redisPassword, o.sentinelPassword]) {
+    // Written into config files: a space, quote or backslash would change their meaning.
+    if (password !== undefined && !/^[^\s"'\\]+$/.test(password)) {
+      refuse('passwords must be non-empty, without spaces, quotes or backslashes');
+    }
+  }
+  return o;
+}
