@@ -38,7 +38,10 @@ const requestId = (request: IncomingMessage) => {
 function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash', 'password'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.passwordHash', 'password'],
+      censor: '[redacted]',
+    },
   };
 }
 

@@ -107,10 +107,10 @@ export function connect(client: Redis, timeoutMs: number): Promise<void> {
     };
     const onReady = () => finish();
     const onEnd = () => finish(new Error(`Redis (${client.options.connectionName}) was closed before it was ready`));
-    const timer = setTimeout(
-      () => finish(new Error(`Redis (${client.options.connectionName}) not ready after ${timeoutMs} ms: ${lastError?.message ?? client.status}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      const why = lastError?.message ?? client.status;
+      finish(new Error(`Redis (${client.options.connectionName}) not ready after ${timeoutMs} ms: ${why}`));
+    }, timeoutMs);
     client.on('error', onError).once('ready', onReady).once('end', onEnd);
     if (client.status === 'ready') finish();
     else if (client.status === 'wait') client.connect().catch(() => undefined);
@@ -167,7 +167,10 @@ export function reviveOnEnd(client: Redis, log: FastifyBaseLogger, what: string,
 export async function closeClient(client: Redis): Promise<void> {
   closing.add(client);
   if (client.status === 'ready') {
-    await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 500).unref()),
+    ]);
   }
   client.disconnect();
 }

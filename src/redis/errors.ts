@@ -14,5 +14,7 @@ const IOREDIS_PLAIN_ERRORS = ['Command timed out', 'Connection is closed.', "Str
  */
 export function isRedisUnavailable(err: unknown): boolean {
   if (err instanceof RedisError) return true;
-  return err instanceof Error && err.constructor === Error && IOREDIS_PLAIN_ERRORS.some((m) => err.message.startsWith(m));
+  return (
+    err instanceof Error && err.constructor === Error && IOREDIS_PLAIN_ERRORS.some((m) => err.message.startsWith(m))
+  );
 }

@@ -3,7 +3,14 @@ import { lookup } from 'node:dns/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { FailoverFence, SENTINEL_CHANNELS, formatAddress, parseSentinelEvent, type Address, type SentinelView } from './failover-fence.js';
+import {
+  FailoverFence,
+  SENTINEL_CHANNELS,
+  formatAddress,
+  parseSentinelEvent,
+  type Address,
+  type SentinelView,
+} from './failover-fence.js';
 
 type RedisConfig = Config['redis'];
 
@@ -25,7 +32,10 @@ interface Listener {
  * changes: `switch` events), and the failover fence (failover-fence.ts). One subscription per Sentinel per
  * instance replaces ioredis's own failover detector, which can end a reconnecting client for good (reliability.md).
  */
-export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undefined, to: Address]; fence: [up: boolean] }> {
+export class FailoverWatch extends EventEmitter<{
+  switch: [from: Address | undefined, to: Address];
+  fence: [up: boolean];
+}> {
   readonly fence: FailoverFence;
   private readonly links: Listener[];
   private masterIps = new Set<string>();
@@ -50,7 +60,12 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
       return {
         id: formatAddress(s),
         subscriber: new Redis({ ...options, connectionName: 'evergreen-sentinel-events' }),
-        query: new Redis({ ...options, commandTimeout: 1000, enableOfflineQueue: false, connectionName: 'evergreen-sentinel-query' }),
+        query: new Redis({
+          ...options,
+          commandTimeout: 1000,
+          enableOfflineQueue: false,
+          connectionName: 'evergreen-sentinel-query',
+        }),
         pending: undefined,
       };
     });
@@ -61,7 +76,11 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
     for (const listener of this.links) this.listen(listener);
     const deadline = Date.now() + timeoutMs;
     while (this.fence.live <= this.cfg.sentinels.length / 2) {
-      if (Date.now() > deadline) throw new Error(`heard from ${this.fence.live} of ${this.cfg.sentinels.length} Sentinels after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `heard from ${this.fence.live} of ${this.cfg.sentinels.length} Sentinels after ${timeoutMs} ms`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -101,7 +120,9 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
   private listen(listener: Listener): void {
     const { id, subscriber, query } = listener;
     query.on('error', () => undefined); // its failures show as a Sentinel we do not hear from
-    subscriber.on('error', (err: Error) => this.log.debug({ sentinel: id, err: { message: err.message } }, 'sentinel connection error'));
+    subscriber.on('error', (err: Error) =>
+      this.log.debug({ sentinel: id, err: { message: err.message } }, 'sentinel connection error'),
+    );
     subscriber.on('message', (channel: string, message: string) => {
       if (listener.pending) listener.pending.push([channel, message]);
       else this.onMessage(id, channel, message);
@@ -139,7 +160,10 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
       for (const [channel, message] of pending) this.onMessage(id, channel, message);
     } catch (err) {
       listener.pending = undefined;
-      this.log.warn({ sentinel: id, err: { message: (err as Error).message } }, 'could not read a Sentinel view; retrying');
+      this.log.warn(
+        { sentinel: id, err: { message: (err as Error).message } },
+        'could not read a Sentinel view; retrying',
+      );
       // Reconnect, which syncs again: never keep a subscription whose starting state we do not know.
       if (!this.closed) setTimeout(() => subscriber.disconnect(true), 500).unref();
     }
@@ -156,7 +180,10 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
   }
 
   private async adopt(from: Address | undefined, to: Address): Promise<void> {
-    const ips = await lookup(to.host, { all: true }).then((all) => all.map((a) => a.address), () => []);
+    const ips = await lookup(to.host, { all: true }).then(
+      (all) => all.map((a) => a.address),
+      () => [],
+    );
     this.masterIps = new Set(ips);
     if (from) this.log.warn({ from: formatAddress(from), to: formatAddress(to) }, 'redis master switched');
     else this.log.info({ master: formatAddress(to) }, 'redis master known');
@@ -166,7 +193,10 @@ export class FailoverWatch extends EventEmitter<{ switch: [from: Address | undef
   private announceFence(wasFenced: boolean): void {
     const fenced = this.fence.fenced;
     if (fenced === wasFenced) return;
-    this.log.warn({ sentinels: this.sentinelsLive }, fenced ? 'failover fence up: purchases wait' : 'failover fence down');
+    this.log.warn(
+      { sentinels: this.sentinelsLive },
+      fenced ? 'failover fence up: purchases wait' : 'failover fence down',
+    );
     this.emit('fence', fenced);
   }
 }

@@ -1,6 +1,13 @@
 import genericPool, { type Pool } from 'generic-pool';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis, closeClient, followMaster, logConnectionErrors, reviveOnEnd, transactionOptions } from './connections.js';
+import {
+  Redis,
+  closeClient,
+  followMaster,
+  logConnectionErrors,
+  reviveOnEnd,
+  transactionOptions,
+} from './connections.js';
 import type { FailoverWatch } from './failover-watch.js';
 import type { Config } from '../config.js';
 import { ServiceUnavailable } from '../errors.js';
@@ -42,7 +49,13 @@ export class TxConnection {
 export type TxPool = Pool<TxConnection>;
 
 /** The pool; `live` holds its connections while they exist (generic-pool does not list them). */
-export function createTxPool(cfg: Config['redis'], watch: FailoverWatch, log: FastifyBaseLogger, onRevive: () => void, live: Set<TxConnection>): TxPool {
+export function createTxPool(
+  cfg: Config['redis'],
+  watch: FailoverWatch,
+  log: FastifyBaseLogger,
+  onRevive: () => void,
+  live: Set<TxConnection>,
+): TxPool {
   return genericPool.createPool<TxConnection>(
     {
       create: async () => {
@@ -71,7 +84,11 @@ export function createTxPool(cfg: Config['redis'], watch: FailoverWatch, log: Fa
  * failure (a timeout mid-transaction, a connection not ready) its state is unknown, so it is replaced,
  * without making the request wait for the old one to close.
  */
-export async function withConnection<T>(pool: TxPool, work: (conn: TxConnection) => Promise<T>, isClean: (err: unknown) => boolean): Promise<T> {
+export async function withConnection<T>(
+  pool: TxPool,
+  work: (conn: TxConnection) => Promise<T>,
+  isClean: (err: unknown) => boolean,
+): Promise<T> {
   // Every connection busy for the whole acquire timeout: Redis is too slow or away, not a bug.
   const conn = await pool.acquire().catch(() => {
     throw new ServiceUnavailable();

@@ -46,7 +46,12 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     '/logout',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['auth'], summary: 'Revoke this token on every instance', security: [{ bearerAuth: [] }], response: { 204: Type.Null(), ...errorResponses(401) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke this token on every instance',
+        security: [{ bearerAuth: [] }],
+        response: { 204: Type.Null(), ...errorResponses(401) },
+      },
     },
     async (request, reply) => {
       await tokens.revoke(request.user.jti, request.user.exp);

@@ -12,13 +12,26 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '',
-    { schema: { tags: ['products'], summary: 'The catalog, oldest first', querystring: PageQuerySchema, response: { 200: ProductPageSchema, ...errorResponses(400) } } },
+    {
+      schema: {
+        tags: ['products'],
+        summary: 'The catalog, oldest first',
+        querystring: PageQuerySchema,
+        response: { 200: ProductPageSchema, ...errorResponses(400) },
+      },
+    },
     async (request) => store.list(request.query),
   );
 
   app.get(
     '/:id',
-    { schema: { tags: ['products'], params: IdParamsSchema, response: { 200: Type.Ref(ProductSchema), ...errorResponses(404) } } },
+    {
+      schema: {
+        tags: ['products'],
+        params: IdParamsSchema,
+        response: { 200: Type.Ref(ProductSchema), ...errorResponses(404) },
+      },
+    },
     async (request) => store.get(request.params.id),
   );
 
@@ -26,11 +39,20 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
     '',
     {
       ...adminOnly,
-      schema: { tags: ['products'], summary: 'Add a product (admin)', security, body: CreateProductBodySchema, response: { 201: Type.Ref(ProductSchema), ...errorResponses(400, 401, 403) } },
+      schema: {
+        tags: ['products'],
+        summary: 'Add a product (admin)',
+        security,
+        body: CreateProductBodySchema,
+        response: { 201: Type.Ref(ProductSchema), ...errorResponses(400, 401, 403) },
+      },
     },
     async (request, reply) => {
       const product = await store.create(request.body);
-      return reply.status(201).header('location', `${request.url.replace(/\/$/, '')}/${product.id}`).send(product);
+      return reply
+        .status(201)
+        .header('location', `${request.url.replace(/\/$/, '')}/${product.id}`)
+        .send(product);
     },
   );
 
@@ -52,7 +74,16 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/:id',
-    { ...adminOnly, schema: { tags: ['products'], summary: 'Remove a product (admin)', security, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    {
+      ...adminOnly,
+      schema: {
+        tags: ['products'],
+        summary: 'Remove a product (admin)',
+        security,
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request, reply) => {
       await store.delete(request.params.id);
       return reply.status(204).send(null);

@@ -1,6 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CreatePurchaseBodySchema, ListPurchasesQuerySchema, PurchaseHeadersSchema, PurchaseSchema } from '../schemas/purchases.js';
+import {
+  CreatePurchaseBodySchema,
+  ListPurchasesQuerySchema,
+  PurchaseHeadersSchema,
+  PurchaseSchema,
+} from '../schemas/purchases.js';
 import { IdParamsSchema, PageSchema, errorResponses } from '../schemas/common.js';
 import { Forbidden } from '../errors.js';
 
@@ -24,9 +29,16 @@ const purchases: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { purchase, replayed } = await store.purchase(request.user.id, request.body, request.headers['idempotency-key']);
+      const { purchase, replayed } = await store.purchase(
+        request.user.id,
+        request.body,
+        request.headers['idempotency-key'],
+      );
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.status(201).header('location', `${request.url.replace(/\/$/, '')}/${purchase.id}`).send(purchase);
+      return reply
+        .status(201)
+        .header('location', `${request.url.replace(/\/$/, '')}/${purchase.id}`)
+        .send(purchase);
     },
   );
 
@@ -44,17 +56,28 @@ const purchases: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { userId, ...page } = request.query;
       if (request.user.role === 'admin') return store.list(page, userId);
-      if (userId !== undefined && userId !== request.user.id) throw new Forbidden('You may only list your own purchases');
+      if (userId !== undefined && userId !== request.user.id) {
+        throw new Forbidden('You may only list your own purchases');
+      }
       return store.list(page, request.user.id);
     },
   );
 
   app.get(
     '/:id',
-    { schema: { tags: ['purchases'], security, params: IdParamsSchema, response: { 200: Type.Ref(PurchaseSchema), ...errorResponses(401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['purchases'],
+        security,
+        params: IdParamsSchema,
+        response: { 200: Type.Ref(PurchaseSchema), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request) => {
       const purchase = await store.get(request.params.id);
-      if (request.user.role !== 'admin' && purchase.userId !== request.user.id) throw new Forbidden('You may only see your own purchases');
+      if (request.user.role !== 'admin' && purchase.userId !== request.user.id) {
+        throw new Forbidden('You may only see your own purchases');
+      }
       return purchase;
     },
   );

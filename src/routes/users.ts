@@ -9,7 +9,9 @@ const UserPageSchema = PageSchema(Type.Ref(UserSchema), 'UserPage');
 
 /** Self or admin: anyone may act on their own account, admins on every account. */
 function assertSelfOrAdmin(request: FastifyRequest, id: string): void {
-  if (request.user.role !== 'admin' && request.user.id !== id) throw new Forbidden('You may only access your own account');
+  if (request.user.role !== 'admin' && request.user.id !== id) {
+    throw new Forbidden('You may only access your own account');
+  }
 }
 
 const users: FastifyPluginAsyncTypebox = async (app) => {
@@ -19,7 +21,14 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/me',
-    { schema: { tags: ['users'], summary: 'The signed-in user', security, response: { 200: Type.Ref(UserSchema), ...errorResponses(401) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'The signed-in user',
+        security,
+        response: { 200: Type.Ref(UserSchema), ...errorResponses(401) },
+      },
+    },
     async (request) => store.get(request.user.id),
   );
 
@@ -27,14 +36,27 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     '',
     {
       preHandler: app.requireAdmin,
-      schema: { tags: ['users'], summary: 'All users (admin)', security, querystring: PageQuerySchema, response: { 200: UserPageSchema, ...errorResponses(400, 401, 403) } },
+      schema: {
+        tags: ['users'],
+        summary: 'All users (admin)',
+        security,
+        querystring: PageQuerySchema,
+        response: { 200: UserPageSchema, ...errorResponses(400, 401, 403) },
+      },
     },
     async (request) => store.list(request.query),
   );
 
   app.get(
     '/:id',
-    { schema: { tags: ['users'], security, params: IdParamsSchema, response: { 200: Type.Ref(UserSchema), ...errorResponses(401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        security,
+        params: IdParamsSchema,
+        response: { 200: Type.Ref(UserSchema), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request) => {
       assertSelfOrAdmin(request, request.params.id);
       return store.get(request.params.id);
@@ -55,14 +77,23 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       assertSelfOrAdmin(request, request.params.id);
-      if (request.body.role !== undefined && request.user.role !== 'admin') throw new Forbidden('Only admins may change roles');
+      if (request.body.role !== undefined && request.user.role !== 'admin') {
+        throw new Forbidden('Only admins may change roles');
+      }
       return store.update(request.params.id, request.body);
     },
   );
 
   app.delete(
     '/:id',
-    { schema: { tags: ['users'], security, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        security,
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request, reply) => {
       assertSelfOrAdmin(request, request.params.id);
       await store.delete(request.params.id);

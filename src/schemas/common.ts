@@ -10,7 +10,9 @@ export const CentsSchema = Type.Integer({ minimum: 0, maximum: 1_000_000_000_000
 export const PageQuerySchema = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' })),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' }),
+    ),
   },
   { additionalProperties: false },
 );

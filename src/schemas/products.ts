@@ -23,7 +23,10 @@ export const CreateProductBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const UpdateProductBodySchema = Type.Partial(CreateProductBodySchema, { additionalProperties: false, minProperties: 1 });
+export const UpdateProductBodySchema = Type.Partial(CreateProductBodySchema, {
+  additionalProperties: false,
+  minProperties: 1,
+});
 
 export type Product = Static<typeof ProductSchema>;
 export type CreateProductBody = Static<typeof CreateProductBodySchema>;

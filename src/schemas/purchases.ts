@@ -21,7 +21,12 @@ export const CreatePurchaseBodySchema = Type.Object(
 
 export const PurchaseHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', description: 'Makes a retry safe: same key and body return the original purchase' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Makes a retry safe: same key and body return the original purchase',
+    }),
   ),
 });
 

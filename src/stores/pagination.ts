@@ -27,7 +27,11 @@ export function decodeCursor(cursor: string): string {
 }
 
 /** One page of ids from the index, plus the cursor of the next page (null on the last one). */
-export async function pageOfIds(redis: Redis, indexKey: string, page: PageRequest): Promise<{ ids: string[]; nextCursor: string | null }> {
+export async function pageOfIds(
+  redis: Redis,
+  indexKey: string,
+  page: PageRequest,
+): Promise<{ ids: string[]; nextCursor: string | null }> {
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const ids = page.newestFirst
     ? await redis.zrange(indexKey, after ? `(${after}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, page.limit + 1)
@@ -38,7 +42,11 @@ export async function pageOfIds(redis: Redis, indexKey: string, page: PageReques
 }
 
 /** HGETALL of many hashes in one round trip; ids whose hash vanished meanwhile are skipped. */
-export async function loadHashes<T>(redis: Redis, keys: string[], fromHash: (h: Record<string, string>) => T): Promise<T[]> {
+export async function loadHashes<T>(
+  redis: Redis,
+  keys: string[],
+  fromHash: (h: Record<string, string>) => T,
+): Promise<T[]> {
   if (keys.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const key of keys) pipeline.hgetall(key);

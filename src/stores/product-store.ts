@@ -52,11 +52,16 @@ export class ProductStore {
   }
 
   list(page: PageRequest): Promise<Page<Product>> {
-    return this.reads.run((redis) => loadPage(redis, this.keys.productIndex(), this.keys.product, productFromHash, page));
+    return this.reads.run((redis) =>
+      loadPage(redis, this.keys.productIndex(), this.keys.product, productFromHash, page),
+    );
   }
 
   async update(id: string, patch: UpdateProductBody): Promise<Product> {
-    const flat = await this.master.updateIfExists(this.keys.product(id), ...toFields({ ...patch, updatedAt: new Date().toISOString() }));
+    const flat = await this.master.updateIfExists(
+      this.keys.product(id),
+      ...toFields({ ...patch, updatedAt: new Date().toISOString() }),
+    );
     if (flat.length === 0) throw new ProductNotFound();
     const hash: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;

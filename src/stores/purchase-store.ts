@@ -38,6 +38,8 @@ const fromHash = (h: Record<string, string>): Purchase => ({
   createdAt: h.createdAt!,
 });
 
+const toHash = (purchase: Purchase): string[] => Object.entries(purchase).flatMap(([k, v]) => [k, String(v)]);
+
 /** The key a request claimed: its Redis key and the exact pending value it wrote. */
 interface Claim {
   key: string;
@@ -46,7 +48,15 @@ interface Claim {
 }
 
 // Outcomes after which the leased connection holds nothing pending (no WATCH, no reply in flight).
-const CLEAN_OUTCOMES = [OutOfStock, ProductNotFound, RequestInProgress, TooMuchContention, NotDurable, PurchaseNotFound];
+const CLEAN_OUTCOMES = [
+  OutOfStock,
+  ProductNotFound,
+  RequestInProgress,
+  IdempotencyKeyReused,
+  TooMuchContention,
+  NotDurable,
+  PurchaseNotFound,
+];
 const leavesConnectionClean = (err: unknown) => CLEAN_OUTCOMES.some((type) => err instanceof type);
 
 const RELEASE_RETRY_MS = 500;
@@ -68,7 +78,11 @@ export class PurchaseStore {
     private readonly metrics: BusinessMetrics,
   ) {}
 
-  async purchase(userId: string, body: CreatePurchaseBody, idempotencyKey?: string): Promise<{ purchase: Purchase; replayed: boolean }> {
+  async purchase(
+    userId: string,
+    body: CreatePurchaseBody,
+    idempotencyKey?: string,
+  ): Promise<{ purchase: Purchase; replayed: boolean }> {
     try {
       const result = await this.claimAndBuy(userId, body, idempotencyKey);
       this.metrics.purchases.inc({ outcome: result.replayed ? 'replayed' : 'created' });
@@ -83,7 +97,11 @@ export class PurchaseStore {
    * Everything on one leased connection, once it is usable (the master every Sentinel agrees on, no failover
    * pending): a claim read from a master about to be discarded could name a purchase the new one never had.
    */
-  private claimAndBuy(userId: string, body: CreatePurchaseBody, idempotencyKey: string | undefined): Promise<{ purchase: Purchase; replayed: boolean }> {
+  private claimAndBuy(
+    userId: string,
+    body: CreatePurchaseBody,
+    idempotencyKey: string | undefined,
+  ): Promise<{ purchase: Purchase; replayed: boolean }> {
     return withConnection(
       this.pool,
       async (conn) => {
@@ -91,8 +109,11 @@ export class PurchaseStore {
         const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, body);
         try {
           if (claim) {
-            const previous = await conn.redis.set(claim.key, claim.pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
-            if (previous !== null) return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
+            const lockMs = this.settings.idempotencyLockMs;
+            const previous = await conn.redis.set(claim.key, claim.pending, 'PX', lockMs, 'NX', 'GET');
+            if (previous !== null) {
+              return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
+            }
           }
           return { purchase: await this.transact(conn, userId, body, claim), replayed: false };
         } catch (err) {
@@ -136,7 +157,11 @@ export class PurchaseStore {
     if (!lease) throw new ServiceUnavailable();
     // Rewriting the record moves this connection's replication offset past the original purchase, so
     // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
-    const results = await conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId)).exec();
+    const results = await conn.redis
+      .pipeline()
+      .set(key, raw, 'KEEPTTL', 'XX')
+      .hgetall(this.keys.purchase(record.purchaseId))
+      .exec();
     const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
     if (setErr || hashErr) throw setErr ?? hashErr;
     if (!hash.id) throw new PurchaseNotFound();
@@ -145,7 +170,12 @@ export class PurchaseStore {
     return fromHash(hash);
   }
 
-  private async transact(conn: TxConnection, userId: string, body: CreatePurchaseBody, claim: Claim | undefined): Promise<Purchase> {
+  private async transact(
+    conn: TxConnection,
+    userId: string,
+    body: CreatePurchaseBody,
+    claim: Claim | undefined,
+  ): Promise<Purchase> {
     const redis = conn.redis;
     const productKey = this.keys.product(body.productId);
     const purchaseId = uuidv7();
@@ -154,7 +184,10 @@ export class PurchaseStore {
       if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
       const generation = conn.generation;
       // WATCH and the reads it guards in one round trip: a pipeline keeps their order on the connection.
-      const reads = redis.pipeline().watch(claim ? [productKey, claim.key] : [productKey]).hmget(productKey, 'priceCents', 'stock');
+      const reads = redis
+        .pipeline()
+        .watch(claim ? [productKey, claim.key] : [productKey])
+        .hmget(productKey, 'priceCents', 'stock');
       if (claim) reads.get(claim.key);
       const results = ((await reads.exec()) ?? []) as [Error | null, unknown][];
       const readError = results.find(([err]) => err)?.[0];
@@ -195,10 +228,12 @@ export class PurchaseStore {
         .multi()
         .hincrby(productKey, 'stock', -body.quantity)
         .hset(productKey, 'updatedAt', now)
-        .hset(this.keys.purchase(purchase.id), Object.entries(purchase).flatMap(([k, v]) => [k, String(v)]))
+        .hset(this.keys.purchase(purchase.id), toHash(purchase))
         .zadd(this.keys.purchaseIndex(), 0, purchase.id)
         .zadd(this.keys.userPurchases(userId), 0, purchase.id);
-      if (claim) tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
+      if (claim) {
+        tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
+      }
       const result = await tx.exec();
       if (result === null) {
         this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first

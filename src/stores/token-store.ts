@@ -21,8 +21,15 @@ export class TokenStore {
    * live makes a role change take effect at once.
    */
   async check(jti: string, userId: string, sessionVersion: number): Promise<{ role: Role } | null> {
-    const results = await this.redis.pipeline().exists(this.keys.revokedToken(jti)).hmget(this.keys.user(userId), 'role', 'sessionVersion').exec();
-    const [[revokedErr, revoked], [userErr, fields]] = results as [[Error | null, number], [Error | null, (string | null)[]]];
+    const results = await this.redis
+      .pipeline()
+      .exists(this.keys.revokedToken(jti))
+      .hmget(this.keys.user(userId), 'role', 'sessionVersion')
+      .exec();
+    const [[revokedErr, revoked], [userErr, fields]] = results as [
+      [Error | null, number],
+      [Error | null, (string | null)[]],
+    ];
     if (revokedErr) throw revokedErr;
     if (userErr) throw userErr;
     const [role, currentVersion] = fields;

@@ -37,7 +37,10 @@ export default fp(
     const count = (key: string) => counters.countHit(key, windowMs).catch(() => undefined);
     app.decorate('limitLoginAttempts', async (request: FastifyRequest, reply: FastifyReply) => {
       const username = String((request.body as { username?: unknown }).username).toLowerCase();
-      const results = await Promise.all([count(keys.loginAttempts('ip', request.ip)), count(keys.loginAttempts('user', username))]);
+      const results = await Promise.all([
+        count(keys.loginAttempts('ip', request.ip)),
+        count(keys.loginAttempts('user', username)),
+      ]);
       const exceeded = results.filter((r): r is [number, number] => r !== undefined && r[0] > loginMax);
       if (exceeded.length > 0) {
         const retryAfter = Math.max(...exceeded.map(([, ttlMs]) => Math.ceil(ttlMs / 1000)), 1);

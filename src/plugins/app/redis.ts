@@ -43,7 +43,10 @@ declare module 'fastify' {
   }
 }
 
-/** Owns every Redis connection: opens them at start (failing start-up if the master is unreachable), closes them on close. */
+/**
+ * Owns every Redis connection: opens them at start (failing start-up if the master is unreachable), closes them
+ * on close.
+ */
 export default fp(
   async (app) => {
     const cfg = app.config.redis;
@@ -52,7 +55,11 @@ export default fp(
     const master = new Redis(masterOptions(cfg));
     const replicas = Array.from({ length: REPLICA_CLIENTS }, (_, i) => new Redis(replicaOptions(cfg, i)));
     const rateLimit = new Redis(rateLimitOptions(cfg));
-    const named: [string, Redis][] = [['master', master], ...replicas.map((r, i): [string, Redis] => [`replica-${i + 1}`, r]), ['rate-limit', rateLimit]];
+    const named: [string, Redis][] = [
+      ['master', master],
+      ...replicas.map((r, i): [string, Redis] => [`replica-${i + 1}`, r]),
+      ['rate-limit', rateLimit],
+    ];
     const revived = () => metrics.clientRevivals.inc();
     for (const [name, client] of named) {
       logConnectionErrors(client, app.log, name);
@@ -84,7 +91,9 @@ export default fp(
     }
     // No replica yet is not fatal: catalog reads fall back to the master meanwhile.
     for (const replica of replicas) {
-      connect(replica, cfg.readyTimeoutMs).catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'no redis replica reachable yet'));
+      connect(replica, cfg.readyTimeoutMs).catch((err: Error) =>
+        app.log.warn({ err: { message: err.message } }, 'no redis replica reachable yet'),
+      );
     }
 
     const statuses = () => ({
@@ -92,7 +101,16 @@ export default fp(
       ...Object.fromEntries([...txConnections].map((conn, i) => [`tx-${i + 1}`, conn.redis.status])),
     });
     const catalogReads = new CatalogReads(replicas, master, watch);
-    app.decorate('redis', { master, replicas, rateLimit, pool, watch, catalogReads, keys: keySchema(cfg.keyPrefix), statuses });
+    app.decorate('redis', {
+      master,
+      replicas,
+      rateLimit,
+      pool,
+      watch,
+      catalogReads,
+      keys: keySchema(cfg.keyPrefix),
+      statuses,
+    });
     app.addHook('onClose', closeAll);
   },
   { name: 'redis', dependencies: ['business-metrics'] },

@@ -25,7 +25,14 @@ export default fp(
     const stores: Stores = {
       users: new UserStore(master, keys, auth.bcryptCost),
       products: new ProductStore(master, catalogReads, keys),
-      purchases: new PurchaseStore(master, pool, watch, keys, { ...purchases, connectionWaitMs: redis.commandTimeoutMs }, app.businessMetrics),
+      purchases: new PurchaseStore(
+        master,
+        pool,
+        watch,
+        keys,
+        { ...purchases, connectionWaitMs: redis.commandTimeoutMs },
+        app.businessMetrics,
+      ),
       tokens: new TokenStore(master, keys),
     };
     app.decorate('stores', stores);

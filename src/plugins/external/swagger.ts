@@ -17,7 +17,9 @@ export default fp(
         tags: [{ name: 'auth' }, { name: 'users' }, { name: 'products' }, { name: 'purchases' }, { name: 'health' }],
       },
       hideUntagged: true,
-      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+      refResolver: {
+        buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+      },
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
   },
