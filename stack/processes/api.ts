@@ -6,6 +6,7 @@ import type { StackConfig } from '../config.js';
 import type { Credentials } from '../credentials.js';
 import { repoRoot, stateLayout } from '../layout.js';
 import { Supervised } from '../supervisor/supervised.js';
+import type { StackTier } from '../tiers.js';
 import { expectStatus } from '../wait.js';
 
 const SOURCE_SERVER = path.join(repoRoot, 'src', 'server.ts');
@@ -60,3 +61,18 @@ export async function apiProcess(
     onCrash,
   );
 }
+
+/** The API instances, one per port of API_PORTS, once Redis is up; stopped together. */
+export const apiTier: StackTier = {
+  ports: ({ apiPorts }) => apiPorts.map((port) => ({ port, what: 'API instance (API_PORTS)' })),
+  async start(host) {
+    const { config, credentials } = host;
+    const apis = config.apiPorts.map((port) => apiProcess(config, credentials, port, host.reportCrash));
+    host.procs.apis = await Promise.all(apis);
+    await Promise.all(host.procs.apis.map((_, i) => host.startApi(i)));
+    return `API instances ready on ${config.apiPorts.join(', ')}`;
+  },
+  stop: async (host) => {
+    await Promise.all(host.procs.apis.map((api) => api.stop()));
+  },
+};

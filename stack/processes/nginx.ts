@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { repoRoot, type NginxFiles } from '../layout.js';
+import { repoRoot, stateLayout, type NginxFiles } from '../layout.js';
 import { Supervised } from '../supervisor/supervised.js';
+import type { StackTier } from '../tiers.js';
 import { expectStatus } from '../wait.js';
 import { renderTemplate } from './template.js';
 
@@ -80,3 +81,28 @@ export function nginxProcess(
     onCrash,
   );
 }
+
+/** NGINX in front of the API instances, last up and first down; ready once a route through an instance answers. */
+export const nginxTier: StackTier = {
+  ports: ({ httpPort, statusPort }) => [
+    { port: httpPort, what: 'NGINX (HTTP_PORT)' },
+    { port: statusPort, what: 'NGINX stub_status (NGINX_STATUS_PORT)' },
+  ],
+  async start(host) {
+    const { config } = host;
+    const files = await renderNginxConfig(stateLayout(config.dir).nginx, {
+      host: config.host,
+      httpPort: config.httpPort,
+      statusPort: config.statusPort,
+      upstreams: config.apiPorts.map((port) => `${config.host}:${port}`),
+    });
+    await testNginxConfig(host.nginxProgram, files);
+    const route = '/api/v1/products?limit=1';
+    const nginx = (host.procs.nginx = nginxProcess(host.nginxProgram, files, host.publicUrl, host.reportCrash, route));
+    nginx.start();
+    host.log(`  nginx: started, pid ${nginx.pid}`);
+    await nginx.waitUntilReady();
+    return `NGINX serving ${host.publicUrl}`;
+  },
+  stop: async (host) => host.procs.nginx?.stop(),
+};

@@ -1,0 +1,38 @@
+import type { StackConfig } from './config.js';
+import type { Credentials } from './credentials.js';
+import type { PortUse } from './ports.js';
+import type { Supervised } from './supervisor/supervised.js';
+import type { Topology } from './topology/topology.js';
+
+/** What runs now, tier by tier (filled in as they start). */
+export interface StackProcesses {
+  topology?: Topology;
+  apis: Supervised[];
+  nginx?: Supervised;
+}
+
+/** What a tier may use of the stack it belongs to. */
+export interface TierHost {
+  readonly config: StackConfig;
+  readonly credentials: Credentials;
+  /** Absolute path of the nginx binary. */
+  readonly nginxProgram: string;
+  readonly publicUrl: string;
+  readonly procs: StackProcesses;
+  log(msg: string): void;
+  reportCrash(err: Error): void;
+  startApi(i: number): Promise<void>;
+}
+
+/**
+ * One kind of process of the stack (Redis with its Sentinels, the API instances, NGINX, …): the ports it
+ * needs, how to start it once the tiers before it are up, how to stop it once the tiers after it are down.
+ * A new kind is one file that exports a tier, plus its entry in stack.ts's list.
+ */
+export interface StackTier {
+  /** Each port named with the variable that moves it: all are checked free before anything starts. */
+  ports(config: StackConfig): PortUse[];
+  /** Starts it and waits until it is ready; resolves with the progress line to print. */
+  start(host: TierHost): Promise<string>;
+  stop(host: TierHost): Promise<void>;
+}
