@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
-import { adminPairProblem, DEFAULTS, Port, PortList } from './config-defaults.js';
+import { adminPairProblem, DEFAULTS, Port, PortList, readEnv } from './config-defaults.js';
 
 /** The only place that reads process.env: everything else receives a typed Config. */
 
@@ -110,16 +108,7 @@ function parseHostPorts(list: string): HostPort[] {
 
 /** Validates the environment (a .env file may fill gaps; the real environment wins) and shapes it. */
 export function loadConfig(source: Record<string, string | undefined> = process.env, dotenv = true): Config {
-  // Node's own .env reader never overrides a variable the environment already has.
-  if (dotenv && source === process.env && existsSync('.env')) process.loadEnvFile('.env');
-  // An empty value (`JWT_SECRET=` as in .env.example) means "not set".
-  const data = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  let env: Env;
-  try {
-    env = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
-  }
+  const env: Env = readEnv(EnvSchema, source, dotenv ? '.env' : undefined, (message) => new ConfigError(message));
   if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET must be set to a secret of 32+ characters when NODE_ENV=production',

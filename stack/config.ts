@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
-import { adminPairProblem, DEFAULTS, Port, PortList } from '../src/config-defaults.js';
+import { adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
 import { repoRoot } from './layout.js';
 
 /**
@@ -64,17 +62,9 @@ export class StackConfigError extends Error {
 }
 
 export function loadStackConfig(source: Record<string, string | undefined> = process.env): StackConfig {
+  // The children inherit what .env added to the environment.
   const dotenv = path.join(repoRoot, '.env');
-  // Node's own .env reader never overrides a variable the environment already has; children inherit it.
-  if (source === process.env && existsSync(dotenv)) process.loadEnvFile(dotenv);
-  // An empty value (as in a .env copied from .env.example) means unset.
-  const data = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  let env: StackEnv;
-  try {
-    env = envSchema<StackEnv>({ schema: StackEnvSchema, data, env: false, dotenv: false });
-  } catch (err) {
-    throw new StackConfigError(`Invalid configuration: ${(err as Error).message.replace(/^env\//, '')}`);
-  }
+  const env: StackEnv = readEnv(StackEnvSchema, source, dotenv, (message) => new StackConfigError(message));
   const adminProblem = adminPairProblem(env.ADMIN_USERNAME, env.ADMIN_PASSWORD);
   if (adminProblem) throw new StackConfigError(adminProblem);
   const apiPorts = portList('API_PORTS', env.API_PORTS);
