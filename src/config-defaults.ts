@@ -29,6 +29,11 @@ export function adminPairProblem(username: string | undefined, password: string 
   return Boolean(username) === Boolean(password) ? undefined : 'ADMIN_USERNAME and ADMIN_PASSWORD must be set together';
 }
 
+/** The admin pair as one value, or undefined when neither is set (adminPairProblem refuses one alone). */
+export function adminAccount(username: string | undefined, password: string | undefined) {
+  return username && password ? { username, password } : undefined;
+}
+
 /**
  * The environment validated against `schema`: a .env file (`dotenv`, when given and present) fills gaps without
  * overriding what the environment has, and an empty value (as in a .env copied from .env.example) means unset.

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { adminPairProblem, DEFAULTS, Port, PortList, readEnv } from './config-defaults.js';
+import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from './config-defaults.js';
 
 /** The only place that reads process.env: everything else receives a typed Config. */
 
@@ -143,10 +143,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
       jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
       bcryptCost: env.BCRYPT_COST,
-      admin:
-        env.ADMIN_USERNAME && env.ADMIN_PASSWORD
-          ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
-          : undefined,
+      admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     },
     rateLimit: { max: env.RATE_LIMIT_MAX, loginMax: env.LOGIN_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     purchases: {

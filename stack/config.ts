@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
+import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
 import { repoRoot } from './layout.js';
 
 /**
@@ -90,10 +90,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,
     redisPassword: env.REDIS_PASSWORD,
     sentinelPassword: env.SENTINEL_PASSWORD,
-    admin:
-      env.ADMIN_USERNAME && env.ADMIN_PASSWORD
-        ? { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }
-        : undefined,
+    admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     jwtSecret: env.JWT_SECRET,
     apiRunner: 'dist',
     apiEnv: {},
