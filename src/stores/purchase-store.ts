@@ -107,18 +107,20 @@ export class PurchaseStore {
       async (conn) => {
         if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
         const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, body);
+        // Whether our pending value was written: unknown until the SET answers (it may have run even so).
+        let claimed: boolean | undefined;
         try {
           if (claim) {
             const lockMs = this.settings.idempotencyLockMs;
             const previous = await conn.redis.set(claim.key, claim.pending, 'PX', lockMs, 'NX', 'GET');
+            claimed = previous === null;
             if (previous !== null) {
               return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
             }
           }
           return { purchase: await this.transact(conn, userId, body, claim), replayed: false };
         } catch (err) {
-          // Also when the key held someone else's record: the release only removes our own pending value.
-          if (claim) await this.freeClaim(claim);
+          if (claim && claimed !== false) await this.freeClaim(claim);
           throw err;
         }
       },
