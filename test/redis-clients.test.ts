@@ -1,6 +1,7 @@
 import t from 'tap';
 import pino from 'pino';
-import { Redis, closeClient, masterOptions, reviveOnEnd } from '../src/redis/connections.js';
+import { Redis, closeClient, followMaster, masterOptions, reviveOnEnd } from '../src/redis/connections.js';
+import { FailoverWatch } from '../src/redis/failover-watch.js';
 import { testConfig } from './helpers/app.js';
 import { eventually } from './helpers/fixtures.js';
 import { startTestTopology } from './helpers/topology.js';
@@ -58,4 +59,28 @@ t.test('a client the service closes stays closed', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(client.status, 'end');
   t.equal(revivals, 0);
+});
+
+t.test('a client revived after ending on its own keeps following the master', async (t) => {
+  const watch = new FailoverWatch(cfg, log);
+  t.teardown(() => watch.close());
+  await watch.start(10_000);
+  const client = new Redis(masterOptions(cfg));
+  client.on('error', () => undefined);
+  reviveOnEnd(client, log, 'master', () => undefined);
+  followMaster(client, watch);
+  endDuringSentinelLookup(client);
+  await eventually(
+    async () => client.status,
+    (s) => s === 'ready',
+    5000,
+  );
+  t.equal(watch.listenerCount('switch'), 1, 'it is still told of every switch');
+  await closeClient(client);
+  const left = await eventually(
+    async () => watch.listenerCount('switch'),
+    (n) => n === 0,
+    2000,
+  );
+  t.equal(left, 0, 'closing it ends that (once the socket has closed)');
 });

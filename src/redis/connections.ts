@@ -129,6 +129,9 @@ export function logConnectionErrors(client: Redis, log: FastifyBaseLogger, what:
   });
 }
 
+// Clients the service itself is closing: any other 'end' is an accident to recover from.
+const closing = new WeakSet<Redis>();
+
 /**
  * Keeps a master-role client on the master the Sentinels agreed on: on a switch, and whenever it becomes
  * ready somewhere else (a paused old master that resumed still says `role:master`), it reconnects through
@@ -142,11 +145,11 @@ export function followMaster(client: Redis, watch: FailoverWatch): void {
   };
   watch.on('switch', steer);
   client.on('ready', () => setTimeout(steer, 50).unref());
-  client.once('end', () => watch.off('switch', steer));
+  // Only a close of ours ends the following: a client revived after an accidental end must keep following.
+  client.on('end', () => {
+    if (closing.has(client)) watch.off('switch', steer);
+  });
 }
-
-// Clients the service itself is closing: any other 'end' is an accident to recover from.
-const closing = new WeakSet<Redis>();
 
 /**
  * A client that ends without the service closing it (ioredis gives up on some reconnect paths) connects
