@@ -30,6 +30,7 @@ export class BusinessMetrics {
   readonly masterSwitches: Counter;
   readonly clientRevivals: Counter;
   readonly failoverFence: Gauge;
+  private fenced: () => boolean = () => false;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -79,6 +80,13 @@ export class BusinessMetrics {
       name: 'evergreen_failover_fence',
       help: '1 while a Sentinel doubts the master or too few Sentinels are heard: purchases wait, none is acknowledged',
       registers,
+      // Read at every scrape: a failover flag that lapses after failover-timeout says so by no event.
+      collect: () => this.failoverFence.set(this.fenced() ? 1 : 0),
     });
+  }
+
+  /** Where evergreen_failover_fence reads its value (the Redis plugin's FailoverWatch). */
+  reportFence(fenced: () => boolean): void {
+    this.fenced = fenced;
   }
 }

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { Registry } from 'prom-client';
+import { BusinessMetrics } from '../src/metrics.js';
 import { FailoverFence, parseSentinelEvent, type SentinelView } from '../src/redis/failover-fence.js';
 
 // The fence's logic on its own: what each Sentinel message does to "may a write be acknowledged now".
@@ -138,4 +140,17 @@ t.test('what a Sentinel reports when its subscription starts counts like its eve
   t.ok(fence.fenced, 'it names another master than ours');
   fence.connected('s2', view(A));
   t.notOk(fence.fenced);
+});
+
+t.test('the fence gauge reads the fence at every scrape, so a lapsed failover shows too', async (t) => {
+  const { fence, tick } = fenceOfThree();
+  const registry = new Registry();
+  const metrics = new BusinessMetrics(registry);
+  metrics.reportFence(() => fence.fenced);
+  const gauge = async () => (await registry.getSingleMetric('evergreen_failover_fence')?.get())?.values[0]?.value;
+  t.equal(await gauge(), 0);
+  fence.apply('s1', event('+try-failover', 'master evergreen 127.0.0.1 6379'));
+  t.equal(await gauge(), 1, 'up while a failover runs');
+  tick(3001);
+  t.equal(await gauge(), 0, 'down once the flag lapsed, though no message said so');
 });

@@ -34,7 +34,6 @@ interface Listener {
  */
 export class FailoverWatch extends EventEmitter<{
   switch: [from: Address | undefined, to: Address];
-  fence: [up: boolean];
 }> {
   readonly fence: FailoverFence;
   private readonly links: Listener[];
@@ -131,7 +130,7 @@ export class FailoverWatch extends EventEmitter<{
     subscriber.on('close', () => {
       const wasFenced = this.fence.fenced;
       this.fence.disconnected(id);
-      this.announceFence(wasFenced);
+      this.logFence(wasFenced);
     });
     subscriber.connect().catch(() => undefined);
   }
@@ -154,7 +153,7 @@ export class FailoverWatch extends EventEmitter<{
       const before = this.fence.master;
       this.fence.connected(id, view);
       if (!before && this.fence.master) await this.adopt(undefined, this.fence.master);
-      this.announceFence(wasFenced);
+      this.logFence(wasFenced);
       const pending = listener.pending;
       listener.pending = undefined;
       for (const [channel, message] of pending) this.onMessage(id, channel, message);
@@ -176,7 +175,7 @@ export class FailoverWatch extends EventEmitter<{
     const from = this.fence.master;
     const to = this.fence.apply(id, event);
     if (to) void this.adopt(from, to);
-    this.announceFence(wasFenced);
+    this.logFence(wasFenced);
   }
 
   private async adopt(from: Address | undefined, to: Address): Promise<void> {
@@ -190,13 +189,12 @@ export class FailoverWatch extends EventEmitter<{
     this.emit('switch', from, to);
   }
 
-  private announceFence(wasFenced: boolean): void {
+  private logFence(wasFenced: boolean): void {
     const fenced = this.fence.fenced;
     if (fenced === wasFenced) return;
     this.log.warn(
       { sentinels: this.sentinelsLive },
       fenced ? 'failover fence up: purchases wait' : 'failover fence down',
     );
-    this.emit('fence', fenced);
   }
 }

@@ -70,7 +70,7 @@ export default fp(
     watch.on('switch', (from) => {
       if (from) metrics.masterSwitches.inc();
     });
-    watch.on('fence', (up) => metrics.failoverFence.set(up ? 1 : 0));
+    metrics.reportFence(() => watch.fence.fenced);
     for (const client of [master, rateLimit]) defineScripts(client);
 
     const txConnections = new Set<TxConnection>();
@@ -83,7 +83,6 @@ export default fp(
     try {
       await connect(master, cfg.readyTimeoutMs);
       await watch.start(cfg.readyTimeoutMs);
-      metrics.failoverFence.set(watch.fence.fenced ? 1 : 0);
       await Promise.all([connect(rateLimit, cfg.readyTimeoutMs), pool.ready()]);
     } catch (err) {
       await closeAll();
