@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DomainError } from './errors.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
@@ -24,13 +24,20 @@ export function purchaseOutcome(err: unknown): (typeof PURCHASE_OUTCOMES)[number
 export class BusinessMetrics {
   readonly purchases: Counter<'outcome'>;
   readonly unitsSold: Counter;
+  readonly revenueCents: Counter;
   readonly watchRetries: Counter;
   readonly idempotentReplays: Counter;
   readonly waits: Counter<'result'>;
   readonly masterSwitches: Counter;
   readonly clientRevivals: Counter;
   readonly failoverFence: Gauge;
+  readonly master: Gauge<'address'>;
+  readonly catalogReads: Counter<'source'>;
+  readonly poolWait: Histogram;
+  readonly poolPending: Gauge;
+  readonly loginLimited: Counter<'limit'>;
   private fenced: () => boolean = () => false;
+  private pending: () => number = () => 0;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -45,6 +52,11 @@ export class BusinessMetrics {
     this.unitsSold = new Counter({
       name: 'evergreen_units_sold_total',
       help: 'Units sold by acknowledged purchases',
+      registers,
+    });
+    this.revenueCents = new Counter({
+      name: 'evergreen_revenue_cents_total',
+      help: 'Money taken by acknowledged purchases (unit price times quantity), in cents',
       registers,
     });
     this.watchRetries = new Counter({
@@ -83,6 +95,49 @@ export class BusinessMetrics {
       // Read at every scrape: a failover flag that lapses after failover-timeout says so by no event.
       collect: () => this.failoverFence.set(this.fenced() ? 1 : 0),
     });
+    this.master = new Gauge({
+      name: 'evergreen_redis_master',
+      help: 'The Redis master this instance believes in: 1, labelled with its host:port',
+      labelNames: ['address'],
+      registers,
+    });
+    this.catalogReads = new Counter({
+      name: 'evergreen_catalog_reads_total',
+      help: 'Catalog reads by where they were served: replica, or master when no replica could answer',
+      labelNames: ['source'],
+      registers,
+    });
+    for (const source of ['replica', 'master']) this.catalogReads.inc({ source }, 0);
+    this.poolWait = new Histogram({
+      name: 'evergreen_redis_pool_wait_seconds',
+      help: 'Time a purchase waited to borrow a transaction connection',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.poolPending = new Gauge({
+      name: 'evergreen_redis_pool_pending',
+      help: 'Purchases waiting for a transaction connection now',
+      registers,
+      collect: () => this.poolPending.set(this.pending()),
+    });
+    this.loginLimited = new Counter({
+      name: 'evergreen_login_limited_total',
+      help: 'Logins refused with 429 by the login limits, by the limit that was exceeded (ip, username)',
+      labelNames: ['limit'],
+      registers,
+    });
+    for (const limit of ['ip', 'username']) this.loginLimited.inc({ limit }, 0);
+  }
+
+  /** A new master address: the gauge names it alone. */
+  reportMaster(address: string): void {
+    this.master.reset();
+    this.master.set({ address }, 1);
+  }
+
+  /** Where evergreen_redis_pool_pending reads its value (the transaction pool). */
+  reportPoolPending(pending: () => number): void {
+    this.pending = pending;
   }
 
   /** Where evergreen_failover_fence reads its value (the Redis plugin's FailoverWatch). */

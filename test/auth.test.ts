@@ -98,6 +98,9 @@ t.test('the bootstrap admin from ADMIN_USERNAME/ADMIN_PASSWORD can log in as adm
   t.equal(res.body.user.role, 'admin');
 });
 
+const loginLimited = async (limit: 'ip' | 'username') =>
+  (await app.businessMetrics.loginLimited.get()).values.find((v) => v.labels.limit === limit)?.value;
+
 t.test('login attempts per username are limited: 429 with retry-after', async (t) => {
   await call(app, 'POST', '/api/v1/auth/register', { body: { username: 'dave', password: 'correct-horse-9' } });
   const statuses: number[] = [];
@@ -119,6 +122,7 @@ t.test('login attempts per username are limited: 429 with retry-after', async (t
   });
   assertError(t, limited, 429, 'RATE_LIMITED');
   t.ok(Number(limited.headers['retry-after']) > 0, 'retry-after says when to come back');
+  t.equal(await loginLimited('username'), 1, 'counted for the login-limit storm alert');
 });
 
 t.test('login attempts per client IP are limited too', async (t) => {
@@ -134,6 +138,7 @@ t.test('login attempts per client IP are limited too', async (t) => {
     );
   }
   t.same(statuses, [401, 401, 401, 401, 401, 429]);
+  t.equal(await loginLimited('ip'), 1, 'counted by the limit that refused it');
   const { master, keys } = app.redis;
   const ttl = await master.pttl(keys.loginAttempts('ip', '10.0.2.1'));
   t.ok(ttl > 0, 'the counter is named after the client IP and ends with its window');

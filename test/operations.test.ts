@@ -37,14 +37,23 @@ t.test('a body over the limit is 413 PAYLOAD_TOO_LARGE', async (t) => {
 
 t.test('/metrics: Prometheus text with HTTP and business metrics', async (t) => {
   const user = await login(app, 'metric-buyer');
-  const productId = await createProduct(app, admin.auth, { stock: 3 });
+  const productId = await createProduct(app, admin.auth, { stock: 3, priceCents: 250 });
   await call(app, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 2 } });
   await call(app, 'POST', '/api/v1/purchases', { auth: user.auth, body: { productId, quantity: 2 } });
+  await call(app, 'GET', `/api/v1/products/${productId}`);
   const res = await app.inject({ method: 'GET', url: '/metrics' });
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], /text\/plain/);
   t.match(res.body, /http_request_duration_seconds_bucket\{.*route="\/api\/v1\/purchases"/);
+  t.notMatch(res.body, /http_request_summary_seconds/, 'no summary: the histogram aggregates across instances');
+  t.notMatch(res.body, /route="\/metrics"/, 'scrapes are not counted as traffic');
   t.match(res.body, /evergreen_units_sold_total 2/);
+  t.match(res.body, /evergreen_revenue_cents_total 500/);
+  t.match(res.body, /evergreen_redis_master\{address="127\.0\.0\.1:\d+"\} 1/);
+  t.match(res.body, /evergreen_catalog_reads_total\{source="(replica|master)"\} [1-9]/);
+  t.match(res.body, /evergreen_redis_pool_wait_seconds_count [1-9]/);
+  t.match(res.body, /evergreen_redis_pool_pending 0/);
+  t.match(res.body, /evergreen_login_limited_total\{limit="ip"\} 0/);
   t.match(res.body, /evergreen_purchases_total\{outcome="created"\} 1/);
   t.match(res.body, /evergreen_purchases_total\{outcome="out_of_stock"\} 1/);
   t.match(res.body, /evergreen_wait_total\{result="acked"\} 1/);

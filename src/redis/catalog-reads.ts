@@ -20,6 +20,8 @@ export class CatalogReads {
     private readonly replicas: Redis[],
     private readonly master: Redis,
     private readonly watch: FailoverWatch,
+    /** Told where each read was served. */
+    private readonly served: (source: 'replica' | 'master') => void = () => {},
   ) {}
 
   async run<T>(query: (redis: Redis) => Promise<T>): Promise<T> {
@@ -32,14 +34,19 @@ export class CatalogReads {
       const replica = this.readyReplicas().find((r) => (tries.get(r) ?? 0) < 2);
       if (replica) {
         try {
-          return await query(replica);
+          const answer = await query(replica);
+          this.served('replica');
+          return answer;
         } catch (err) {
           lastError = err;
           tries.set(replica, replica.status === 'ready' ? 2 : (tries.get(replica) ?? 0) + 1);
           continue;
         }
       }
-      if (this.masterAnswers()) return query(this.master);
+      if (this.masterAnswers()) {
+        this.served('master');
+        return query(this.master);
+      }
       if (Date.now() >= deadline) throw lastError ?? new ServiceUnavailable();
       await sleep(POLL_MS);
     }

@@ -82,17 +82,20 @@ export function createTxPool(
  * Runs `work` with a leased connection. When `work` fails with an error `isClean` accepts (an outcome
  * decided before anything was left pending on the connection), it goes back to the pool; after any other
  * failure (a timeout mid-transaction, a connection not ready) its state is unknown, so it is replaced,
- * without making the request wait for the old one to close.
+ * without making the request wait for the old one to close. observeWait learns how long the lease took.
  */
 export async function withConnection<T>(
   pool: TxPool,
   work: (conn: TxConnection) => Promise<T>,
   isClean: (err: unknown) => boolean,
+  observeWait: (seconds: number) => void = () => {},
 ): Promise<T> {
+  const asked = performance.now();
   // Every connection busy for the whole acquire timeout: Redis is too slow or away, not a bug.
   const conn = await pool.acquire().catch(() => {
     throw new ServiceUnavailable();
   });
+  observeWait((performance.now() - asked) / 1000);
   try {
     const result = await work(conn);
     await pool.release(conn);

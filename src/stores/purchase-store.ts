@@ -125,6 +125,7 @@ export class PurchaseStore {
         }
       },
       leavesConnectionClean,
+      (seconds) => this.metrics.poolWait.observe(seconds),
     );
   }
 
@@ -246,6 +247,7 @@ export class PurchaseStore {
 
       await this.awaitReplicas(conn, lease);
       this.metrics.unitsSold.inc(body.quantity);
+      this.metrics.revenueCents.inc(purchase.totalCents);
       return purchase;
     }
     throw new TooMuchContention();

@@ -37,12 +37,14 @@ export default fp(
     const count = (key: string) => counters.countHit(key, windowMs).catch(() => undefined);
     app.decorate('limitLoginAttempts', async (request: FastifyRequest, reply: FastifyReply) => {
       const username = String((request.body as { username?: unknown }).username).toLowerCase();
-      const results = await Promise.all([
+      const [byIp, byUser] = await Promise.all([
         count(keys.loginAttempts('ip', request.ip)),
         count(keys.loginAttempts('user', username)),
       ]);
-      const exceeded = results.filter((r): r is [number, number] => r !== undefined && r[0] > loginMax);
+      const over = (r: [number, number] | undefined): r is [number, number] => r !== undefined && r[0] > loginMax;
+      const exceeded = [byIp, byUser].filter(over);
       if (exceeded.length > 0) {
+        app.businessMetrics.loginLimited.inc({ limit: over(byIp) ? 'ip' : 'username' });
         const retryAfter = Math.max(...exceeded.map(([, ttlMs]) => Math.ceil(ttlMs / 1000)), 1);
         reply.header('retry-after', String(retryAfter));
         throw new RateLimited(`Too many login attempts, retry in ${retryAfter} seconds`);

@@ -12,6 +12,7 @@ import {
 } from '../../redis/connections.js';
 import { CatalogReads } from '../../redis/catalog-reads.js';
 import { FailoverWatch } from '../../redis/failover-watch.js';
+import { formatAddress, type Address } from '../../redis/failover-fence.js';
 import { createTxPool, type TxConnection, type TxPool } from '../../redis/tx-pool.js';
 import { defineScripts } from '../../redis/scripts/index.js';
 import { keySchema, type Keys } from '../../redis/keys.js';
@@ -67,14 +68,16 @@ export default fp(
     }
     followMaster(master, watch);
     followMaster(rateLimit, watch);
-    watch.on('switch', (from) => {
+    watch.on('switch', (from: Address | undefined, to: Address) => {
       if (from) metrics.masterSwitches.inc();
+      metrics.reportMaster(formatAddress(to));
     });
     metrics.reportFence(() => watch.fence.fenced);
     for (const client of [master, rateLimit]) defineScripts(client);
 
     const txConnections = new Set<TxConnection>();
     const pool = createTxPool(cfg, watch, app.log, revived, txConnections);
+    metrics.reportPoolPending(() => pool.pending);
     const closeAll = async () => {
       await pool.drain().then(() => pool.clear());
       await Promise.all(named.map(([, client]) => closeClient(client)));
@@ -99,7 +102,7 @@ export default fp(
       ...Object.fromEntries(named.map(([name, client]) => [name, client.status])),
       ...Object.fromEntries([...txConnections].map((conn, i) => [`tx-${i + 1}`, conn.redis.status])),
     });
-    const catalogReads = new CatalogReads(replicas, master, watch);
+    const catalogReads = new CatalogReads(replicas, master, watch, (source) => metrics.catalogReads.inc({ source }));
     app.decorate('redis', {
       master,
       replicas,
