@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
 import { repoRoot } from './layout.js';
+import type { LogRotation } from './supervisor/log-file.js';
 
 /**
  * The local stack's only reader of process.env: the contract's variables (.env.example), validated by a
@@ -11,6 +12,22 @@ import { repoRoot } from './layout.js';
 
 const Milliseconds = (def: number) => Type.Integer({ minimum: 100, default: def });
 
+/**
+ * The local stack's own defaults (the service's are in src/config-defaults.ts). The monitoring ports are the
+ * usual ones plus 300: on a host with systemd, installing Debian's packages starts their own services on 9090,
+ * 9093, 9121 and 9113.
+ */
+const STACK_DEFAULTS = {
+  prometheusPort: 9390,
+  alertmanagerPort: 9393,
+  alertLogPort: 9399,
+  redisExporterPort: 9421,
+  sentinelExporterPort: 9422,
+  nginxExporterPort: 9413,
+  logMaxMb: 10,
+  logFiles: 5,
+};
+
 const StackEnvSchema = Type.Object({
   STACK_DIR: Type.String({ default: DEFAULTS.stackDir }),
   HTTP_PORT: Port(DEFAULTS.httpPort),
@@ -18,6 +35,16 @@ const StackEnvSchema = Type.Object({
   API_PORTS: PortList(DEFAULTS.apiPorts),
   REDIS_PORTS: PortList(DEFAULTS.redisPorts),
   SENTINEL_PORTS: PortList(DEFAULTS.sentinelPorts),
+  PROMETHEUS_PORT: Port(STACK_DEFAULTS.prometheusPort),
+  ALERTMANAGER_PORT: Port(STACK_DEFAULTS.alertmanagerPort),
+  ALERT_LOG_PORT: Port(STACK_DEFAULTS.alertLogPort),
+  REDIS_EXPORTER_PORT: Port(STACK_DEFAULTS.redisExporterPort),
+  SENTINEL_EXPORTER_PORT: Port(STACK_DEFAULTS.sentinelExporterPort),
+  NGINX_EXPORTER_PORT: Port(STACK_DEFAULTS.nginxExporterPort),
+  STACK_MONITORING: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  ALERT_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$' })),
+  STACK_LOG_MAX_MB: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.logMaxMb }),
+  STACK_LOG_FILES: Type.Integer({ minimum: 1, maximum: 100, default: STACK_DEFAULTS.logFiles }),
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
@@ -41,6 +68,10 @@ export interface StackConfig {
   /** The first is the initial master. */
   redisPorts: number[];
   sentinelPorts: number[];
+  /** Prometheus, Alertmanager, the exporters and the alert log; off in most tests (they start faster without). */
+  monitoring: MonitoringConfig | undefined;
+  /** How big each process's log grows before it rotates, and how many rotated files are kept. */
+  logRotation: LogRotation;
   masterName: string;
   /** How long a silent master has before the Sentinels call it down (failover drills may shorten it). */
   downAfterMs: number;
@@ -55,6 +86,19 @@ export interface StackConfig {
   apiRunner: 'dist' | 'source';
   /** More environment for the API instances; the stack's own settings win. */
   apiEnv: Record<string, string>;
+}
+
+export interface MonitoringConfig {
+  prometheusPort: number;
+  alertmanagerPort: number;
+  /** The stack's own webhook receiver: every notification as a line of alert-log/alerts.log. */
+  alertLogPort: number;
+  /** One redis_exporter for the nodes and one for the Sentinels (their passwords differ), multi-target. */
+  redisExporterPort: number;
+  sentinelExporterPort: number;
+  nginxExporterPort: number;
+  /** Where Alertmanager sends notifications: the alert log unless ALERT_WEBHOOK_URL says otherwise. */
+  webhookUrl: string | undefined;
 }
 
 export class StackConfigError extends Error {
@@ -85,6 +129,19 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     apiPorts,
     redisPorts,
     sentinelPorts: portList('SENTINEL_PORTS', env.SENTINEL_PORTS),
+    monitoring:
+      env.STACK_MONITORING === 'off'
+        ? undefined
+        : {
+            prometheusPort: env.PROMETHEUS_PORT,
+            alertmanagerPort: env.ALERTMANAGER_PORT,
+            alertLogPort: env.ALERT_LOG_PORT,
+            redisExporterPort: env.REDIS_EXPORTER_PORT,
+            sentinelExporterPort: env.SENTINEL_EXPORTER_PORT,
+            nginxExporterPort: env.NGINX_EXPORTER_PORT,
+            webhookUrl: env.ALERT_WEBHOOK_URL,
+          },
+    logRotation: { maxBytes: env.STACK_LOG_MAX_MB * 1024 * 1024, keep: env.STACK_LOG_FILES },
     masterName: env.REDIS_MASTER_NAME,
     downAfterMs: env.SENTINEL_DOWN_AFTER_MS,
     failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,

@@ -15,6 +15,12 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  *   sentinel-<port>/      sentinel.conf (Sentinel rewrites it), sentinel.log, sentinel.pid
  *   api-<port>/           api.log; also the instance's working directory
  *   nginx/                nginx.conf, error.log, access.log, nginx.pid, tmp/
+ *   prometheus/           prometheus.yml, rules/, targets/ (copied and written at each start), data/, prometheus.log
+ *   alertmanager/         alertmanager.yml (rendered at each start), data/, alertmanager.log
+ *   alert-log/            alerts.log: every alert Alertmanager sent, a JSON line each; alert-log.log
+ *   <kind>-exporter/      redis-exporter, sentinel-exporter, nginx-exporter: <kind>-exporter.log
+ *
+ * Every log rotates by size (STACK_LOG_MAX_MB) into <log>.1 … <log>.<STACK_LOG_FILES>.
  */
 export interface ProcessFiles {
   /** Named in every report, and the folder's name: redis-6379, sentinel-26379, api-3001, nginx. */
@@ -55,6 +61,21 @@ export function nginxFiles(dir: string): NginxFiles {
   };
 }
 
+/** The monitoring processes, each with a folder of its own named after it. */
+export type MonitoringKind =
+  'prometheus' | 'alertmanager' | 'alert-log' | 'redis-exporter' | 'sentinel-exporter' | 'nginx-exporter';
+
+/** A monitoring process's files: prometheus/prometheus.yml, prometheus.log, data/. */
+export interface MonitoringFiles extends ProcessFiles {
+  data: string;
+}
+
+function monitoringFiles(root: string, kind: MonitoringKind): MonitoringFiles {
+  const dir = path.join(root, kind);
+  const file = (ext: string) => path.join(dir, `${kind}.${ext}`);
+  return { name: kind, dir, conf: file('yml'), log: file('log'), pid: file('pid'), data: path.join(dir, 'data') };
+}
+
 export interface StateLayout {
   root: string;
   record: string;
@@ -64,6 +85,7 @@ export interface StateLayout {
   sentinel(port: number): ProcessFiles;
   api(port: number): ProcessFiles;
   nginx: NginxFiles;
+  monitoring(kind: MonitoringKind): MonitoringFiles;
 }
 
 /** The layout of the state folder root (absolute). */
@@ -77,5 +99,6 @@ export function stateLayout(root: string): StateLayout {
     sentinel: (port) => processFiles(root, 'sentinel', port),
     api: (port) => processFiles(root, 'api', port),
     nginx: nginxFiles(path.join(root, 'nginx')),
+    monitoring: (kind) => monitoringFiles(root, kind),
   };
 }

@@ -5,12 +5,16 @@ import path from 'node:path';
 import { DEFAULTS } from '../src/config-defaults.js';
 import type { StackConfig } from './config.js';
 import { freePorts } from './ports.js';
+import { DEFAULT_LOG_ROTATION } from './supervisor/log-file.js';
 
 /** What differs between the throwaway stacks of the tests and of the drill. */
 export type TemporarySettings = Pick<
   StackConfig,
   'downAfterMs' | 'failoverTimeoutMs' | 'admin' | 'apiRunner' | 'apiEnv'
->;
+> & {
+  /** Also run Prometheus, Alertmanager, the exporters and the alert log (slower to start). */
+  monitoring?: boolean;
+};
 
 /**
  * A stack of its own: a fresh temp folder (named after `purpose`), free ports below 32768 and secrets of its
@@ -18,13 +22,16 @@ export type TemporarySettings = Pick<
  */
 export async function temporaryStackConfig(purpose: string, settings: TemporarySettings): Promise<StackConfig> {
   const dir = await makeTempDir(purpose);
-  const [httpPort, statusPort, api1, api2, ...rest] = (await freePorts(10)) as [
+  const [httpPort, statusPort, api1, api2, ...rest] = (await freePorts(16)) as [
     number,
     number,
     number,
     number,
     ...number[],
   ];
+  const [prometheusPort, alertmanagerPort, alertLogPort, redisExporterPort, sentinelExporterPort, nginxExporterPort] =
+    rest.slice(6) as [number, number, number, number, number, number];
+  const { monitoring, ...others } = settings;
   const secret = (bytes: number) => randomBytes(bytes).toString('hex');
   return {
     dir,
@@ -34,11 +41,23 @@ export async function temporaryStackConfig(purpose: string, settings: TemporaryS
     apiPorts: [api1, api2],
     redisPorts: rest.slice(0, 3),
     sentinelPorts: rest.slice(3, 6),
+    monitoring: monitoring
+      ? {
+          prometheusPort,
+          alertmanagerPort,
+          alertLogPort,
+          redisExporterPort,
+          sentinelExporterPort,
+          nginxExporterPort,
+          webhookUrl: undefined,
+        }
+      : undefined,
+    logRotation: DEFAULT_LOG_ROTATION,
     masterName: DEFAULTS.masterName,
     redisPassword: secret(12),
     sentinelPassword: secret(12),
     jwtSecret: secret(32),
-    ...settings,
+    ...others,
   };
 }
 

@@ -51,6 +51,7 @@ export async function apiProcess(
       command: process.execPath,
       args,
       log: files.log,
+      rotation: config.logRotation,
       cwd: files.dir,
       env,
       graceMs: API_STOP_GRACE_MS,

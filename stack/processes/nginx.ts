@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot, stateLayout, type NginxFiles } from '../layout.js';
+import type { LogRotation } from '../supervisor/log-file.js';
 import { Supervised } from '../supervisor/supervised.js';
 import type { StackTier } from '../tiers.js';
 import { expectStatus } from '../wait.js';
@@ -32,7 +33,9 @@ export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Pr
     API_1: api1,
     API_2: api2,
     NGINX_PID: files.pid,
-    NGINX_ERROR_LOG: files.errorLog,
+    // Errors to the supervisor, which writes files.errorLog; the access log NGINX writes itself (it cannot
+    // open a stdout that is a socket), and the supervisor rotates it with a reopen signal.
+    NGINX_ERROR_LOG: 'stderr',
     NGINX_ACCESS_LOG: files.accessLog,
     NGINX_TEMP_DIR: files.tempDir,
   });
@@ -42,7 +45,7 @@ export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Pr
 }
 
 // -p keeps NGINX's relative paths in the folder; -e its errors before the config is read.
-const nginxArgs = (files: NginxFiles) => ['-p', files.dir, '-c', files.conf, '-e', files.errorLog];
+const nginxArgs = (files: NginxFiles) => ['-p', files.dir, '-c', files.conf, '-e', 'stderr'];
 
 /** nginx -t: a bad config is reported, with NGINX's own words, before anything is started. */
 export async function testNginxConfig(nginx: string, files: NginxFiles): Promise<void> {
@@ -60,6 +63,7 @@ export function nginxProcess(
   base: string,
   onCrash: (err: Error) => void,
   probeRoute?: string,
+  rotation?: LogRotation,
 ): Supervised {
   const ready = async () => {
     await expectStatus(`${base}/health`, 200);
@@ -71,6 +75,8 @@ export function nginxProcess(
       command: nginx,
       args: [...nginxArgs(files), '-g', 'daemon off;'],
       log: files.errorLog,
+      ownLogs: { files: [files.accessLog], reopenSignal: 'SIGUSR1' },
+      rotation,
       cwd: files.dir,
       stopSignal: 'SIGQUIT',
       graceMs: NGINX_STOP_GRACE_MS,
@@ -98,7 +104,9 @@ export const nginxTier: StackTier = {
     });
     await testNginxConfig(host.nginxProgram, files);
     const route = '/api/v1/products?limit=1';
-    const nginx = (host.procs.nginx = nginxProcess(host.nginxProgram, files, host.publicUrl, host.reportCrash, route));
+    const { nginxProgram, publicUrl, reportCrash } = host;
+    const nginx = nginxProcess(nginxProgram, files, publicUrl, reportCrash, route, config.logRotation);
+    host.procs.nginx = nginx;
     nginx.start();
     host.log(`  nginx: started, pid ${nginx.pid}`);
     await nginx.waitUntilReady();

@@ -30,7 +30,6 @@ export function redisConfig(files: ProcessFiles, port: number, o: ResolvedTopolo
     'daemonize no',
     `dir "${files.dir}"`,
     `pidfile "${files.pid}"`,
-    `logfile "${files.log}"`,
     `replica-announce-ip ${host}`,
     ...(redisPassword ? [`requirepass "${redisPassword}"`, `masterauth "${redisPassword}"`] : []),
     ...(masterPort === undefined ? [] : [`replicaof ${host} ${masterPort}`]),
@@ -61,8 +60,10 @@ export function topologyProcess(
     {
       name: files.name,
       command: program,
-      args: [files.conf],
+      // To stdout, which the supervisor writes to files.log and rotates; overrides a kept config's logfile.
+      args: [files.conf, '--logfile', ''],
       log: files.log,
+      rotation: o.logRotation,
       cwd: files.dir,
       repeatStopMs: 250,
       graceMs: REDIS_STOP_GRACE_MS,

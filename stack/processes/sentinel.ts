@@ -15,7 +15,7 @@ export function sentinelConfig(template: string, files: ProcessFiles, port: numb
     SENTINEL_ANNOUNCE_HOST: o.host,
     SENTINEL_DIR: files.dir,
     SENTINEL_PIDFILE: files.pid,
-    SENTINEL_LOGFILE: files.log,
+    SENTINEL_LOGFILE: '', // stdout: the supervisor writes it to files.log
     SENTINEL_PASSWORD: o.sentinelPassword ?? '',
     MASTER_NAME: o.masterName,
     MASTER_HOST: o.host,

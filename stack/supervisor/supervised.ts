@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../wait.js';
+import { DEFAULT_LOG_ROTATION, rotateIfFull, rotatingLog, type LogRotation } from './log-file.js';
 import { tail } from './logs.js';
 import { guardAgainstOrphans } from './orphans.js';
 
 const DEFAULT_GRACE_MS = 12_000;
+// How long a crash report waits for the last lines a process wrote before it died.
+const LAST_WORDS_MS = 250;
+// How often the logs a program writes itself are measured.
+const OWN_LOGS_CHECK_MS = 5000;
 
 /** One kind of process, as its file in processes/ describes it. */
 export interface ProcessSpec {
@@ -12,8 +19,14 @@ export interface ProcessSpec {
   name: string;
   command: string;
   args: string[];
-  /** stdout and stderr are appended here (a config error is printed before a program opens its own log). */
+  /** stderr is appended here, and stdout too unless outLog is given. */
   log: string;
+  /** stdout, when it is a log of its own (the alert log's alerts.log). */
+  outLog?: string;
+  /** Logs it writes itself, rotated here and reopened on a signal (NGINX: its access log, SIGUSR1). */
+  ownLogs?: { files: string[]; reopenSignal: NodeJS.Signals };
+  /** Both logs rotate by size (DEFAULT_LOG_ROTATION unless given). */
+  rotation?: LogRotation;
   cwd: string;
   /** Added to the inherited environment. */
   env?: Record<string, string>;
@@ -41,6 +54,7 @@ export class Supervised {
   private exited: Promise<void> = Promise.resolve();
   private expectExit = false;
   private paused = false;
+  private logs: { out: Writable; err: Writable } | undefined;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -62,22 +76,29 @@ export class Supervised {
   }
 
   start(): void {
-    const { command, args, log, cwd, env, detached } = this.spec;
-    const out = openSync(log, 'a');
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached });
-    closeSync(out);
+    const { command, args, cwd, env, detached } = this.spec;
+    const logs = this.openLogs();
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached });
+    child.stdin.end();
+    // Kept open across restarts: one writer per file, whichever child feeds it.
+    child.stdout.pipe(logs.out, { end: false });
+    child.stderr.pipe(logs.err, { end: false });
     Object.assign(this, { child, paused: false, expectExit: false, crash: undefined });
     guardAgainstOrphans(child);
+    const rotating = this.rotateOwnLogs(child);
     this.exited = new Promise((resolve) => {
-      const done = (why: string) => {
+      const done = async (why: string) => {
         if (!this.expectExit && !this.crash) {
+          // Its last lines may still be in the pipe (a forked child can hold it open: wait only briefly).
+          await Promise.race([once(child, 'close'), sleep(LAST_WORDS_MS)]);
           this.crash = new Error(`${this.spec.name} ${why}; log: ${this.spec.log}\n${tail(this.spec.log)}`);
           this.onCrash(this.crash);
         }
+        clearInterval(rotating);
         resolve();
       };
-      child.once('exit', (code, signal) => done(`exited unexpectedly (${signal ?? `code ${code}`})`));
-      child.once('error', (err) => done(`could not be started (${err.message})`));
+      child.once('exit', (code, signal) => void done(`exited unexpectedly (${signal ?? `code ${code}`})`));
+      child.once('error', (err) => void done(`could not be started (${err.message})`));
     });
   }
 
@@ -115,9 +136,18 @@ export class Supervised {
     clearTimeout(escalate);
   }
 
-  /** Asks it to stop, as it prefers, and waits for the exit. */
-  stop(): Promise<void> {
-    return this.kill();
+  /** Asks it to stop, as it prefers, waits for the exit, and closes its logs once its last lines are in. */
+  async stop(): Promise<void> {
+    await this.kill();
+    const { child, logs } = this;
+    if (child?.stdout && !child.stdout.readableEnded) await Promise.race([once(child.stdout, 'end'), sleep(1000)]);
+    if (child) {
+      child.stdout?.unpipe();
+      child.stderr?.unpipe();
+    }
+    this.logs = undefined;
+    const streams = logs ? [...new Set([logs.out, logs.err])] : [];
+    await Promise.all(streams.map((stream) => new Promise((resolve) => stream.end(resolve))));
   }
 
   /** Stops it if it runs, starts it again with the same config and data, and waits until it is ready. */
@@ -130,6 +160,27 @@ export class Supervised {
   /** Resolves when it has exited, for whatever reason. */
   whenExited(): Promise<void> {
     return this.exited;
+  }
+
+  private rotateOwnLogs(child: ChildProcess): NodeJS.Timeout | undefined {
+    const { ownLogs, rotation = DEFAULT_LOG_ROTATION } = this.spec;
+    if (!ownLogs) return undefined;
+    const timer = setInterval(async () => {
+      const rotated = await Promise.all(ownLogs.files.map((file) => rotateIfFull(file, rotation).catch(() => false)));
+      if (rotated.some(Boolean) && this.running) child.kill(ownLogs.reopenSignal);
+    }, OWN_LOGS_CHECK_MS);
+    timer.unref();
+    return timer;
+  }
+
+  private openLogs(): { out: Writable; err: Writable } {
+    const { log, outLog, rotation = DEFAULT_LOG_ROTATION, name } = this.spec;
+    const report = (err: Error) => console.error(`${name}: cannot write its log: ${err.message}`);
+    if (!this.logs) {
+      const err = rotatingLog(log, rotation, report);
+      this.logs = { err, out: outLog ? rotatingLog(outLog, rotation, report) : err };
+    }
+    return this.logs;
   }
 
   private signal(signal: 'SIGSTOP' | 'SIGCONT'): void {

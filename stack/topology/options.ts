@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEFAULTS } from '../../src/config-defaults.js';
+import { DEFAULT_LOG_ROTATION, type LogRotation } from '../supervisor/log-file.js';
 
 export interface TopologyOptions {
   /** Absolute state dir: each node gets dir/redis-<port>/, each Sentinel dir/sentinel-<port>/ (layout.ts). */
@@ -20,6 +21,8 @@ export interface TopologyOptions {
   log?: (msg: string) => void;
   /** Each process in its own process group: a terminal's Ctrl-C then reaches only the launcher. */
   detached?: boolean;
+  /** How big each log may grow and how many rotated ones are kept. */
+  logRotation?: LogRotation;
 }
 
 export type ResolvedTopologyOptions = Required<Omit<TopologyOptions, 'redisPassword' | 'sentinelPassword'>> &
@@ -36,6 +39,7 @@ export function resolveTopologyOptions(opts: TopologyOptions): ResolvedTopologyO
     quorum: opts.quorum ?? 2,
     log: opts.log ?? (() => {}),
     detached: opts.detached ?? false,
+    logRotation: opts.logRotation ?? DEFAULT_LOG_ROTATION,
   };
   const ports = [...o.redisPorts, ...o.sentinelPorts];
   const refuse = (why: string) => {

@@ -20,6 +20,7 @@ export const redisTier: StackTier = {
       redisPassword: config.redisPassword,
       sentinelPassword: config.sentinelPassword,
       detached: true,
+      logRotation: config.logRotation,
       log: (msg) => host.log(`  ${msg}`),
     });
     return `Redis ${config.redisPorts.length} nodes and ${config.sentinelPorts.length} Sentinels up`;
