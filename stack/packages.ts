@@ -7,6 +7,11 @@ const STACK = [
   { program: 'redis-server', pkg: 'redis-server' },
   { program: 'redis-sentinel', pkg: 'redis-sentinel' },
   { program: 'nginx', pkg: 'nginx' },
+  // Monitoring (stack/monitoring/); promtool and amtool come with the first two.
+  { program: 'prometheus', pkg: 'prometheus' },
+  { program: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager' },
+  { program: 'prometheus-redis-exporter', pkg: 'prometheus-redis-exporter' },
+  { program: 'prometheus-nginx-exporter', pkg: 'prometheus-nginx-exporter' },
 ] as const;
 
 /** What the tests need beyond the stack: Debian's docker-compose validates compose.yml without an engine. */
@@ -43,7 +48,8 @@ export async function installMissing(needed: readonly Need[], log: (msg: string)
     if (!aptGet)
       throw new Error(
         `Missing programs ${missing.map((m) => m.program).join(', ')}: ` +
-          "install Redis 7 (server and Sentinel) and NGINX with this system's package manager.",
+          'install Redis 7 (server and Sentinel), NGINX, Prometheus, Alertmanager and the Redis and NGINX ' +
+          "exporters with this system's package manager.",
       );
     if (process.getuid?.() !== 0) {
       throw new Error(
@@ -51,7 +57,7 @@ export async function installMissing(needed: readonly Need[], log: (msg: string)
           `  sudo apt-get update && sudo apt-get ${install.join(' ')}`,
       );
     }
-    log(`installing ${pkgs.join(', ')} with apt-get (about 15 s)`);
+    log(`installing ${pkgs.join(', ')} with apt-get (about 30 s)`);
     const options = { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } } as const;
     await execa(aptGet, ['update'], options);
     await execa(aptGet, install, options);

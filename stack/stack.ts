@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { StackConfig } from './config.js';
 import { resolveCredentials, type Credentials } from './credentials.js';
 import { assertPortsFree } from './ports.js';
+import { monitoringTier } from './monitoring/tier.js';
 import { apiTier } from './processes/api.js';
 import { nginxTier } from './processes/nginx.js';
 import type { Supervised } from './supervisor/supervised.js';
@@ -10,7 +11,7 @@ import { redisTier } from './topology/tier.js';
 import type { Topology } from './topology/topology.js';
 
 /** Every kind of process of the stack, in start order (stopped in the reverse one). */
-const TIERS: StackTier[] = [redisTier, apiTier, nginxTier];
+const TIERS: StackTier[] = [redisTier, apiTier, nginxTier, monitoringTier];
 
 export interface StackOptions {
   /** Absolute path of the nginx binary (packages.ts finds it). */
@@ -21,7 +22,7 @@ export interface StackOptions {
 
 /** The whole local topology as child processes on loopback: each tier of TIERS, started in order. */
 export class LocalStack implements TierHost {
-  readonly procs: StackProcesses = { apis: [] };
+  readonly procs: StackProcesses = { apis: [], monitoring: [] };
   private resolvedCredentials: Credentials | undefined;
   private startup: Promise<void> | undefined;
   private started = false;
@@ -68,7 +69,7 @@ export class LocalStack implements TierHost {
 
   /** Every process of the stack: its name, pid while it runs, and log. */
   processes(): { name: string; pid: number | undefined; log: string }[] {
-    const children = [...this.apis, ...(this.nginx ? [this.nginx] : [])];
+    const children = [...this.apis, ...(this.nginx ? [this.nginx] : []), ...this.procs.monitoring];
     const own = children.map((c) => ({ name: c.spec.name, pid: c.pid, log: c.spec.log }));
     return [...(this.topology?.processes() ?? []), ...own];
   }

@@ -9,6 +9,8 @@ export interface StackProcesses {
   topology?: Topology;
   apis: Supervised[];
   nginx?: Supervised;
+  /** Prometheus, Alertmanager, the alert log and the exporters (stack/monitoring/). */
+  monitoring: Supervised[];
 }
 
 /** What a tier may use of the stack it belongs to. */

@@ -1,0 +1,44 @@
+import type { MonitoringConfig, StackConfig } from '../config.js';
+import { stateLayout } from '../layout.js';
+import type { DaemonSpec } from './daemon.js';
+
+/**
+ * Debian's exporters: one redis_exporter for the Redis nodes and one for the Sentinels (each scrapes every
+ * node it is asked about through /scrape?target=, with its own password), and the NGINX exporter on
+ * stub_status. Passwords go through the environment, which redis_exporter reads for its flags.
+ */
+export function exporterSpecs(config: StackConfig, m: MonitoringConfig): DaemonSpec[] {
+  const { host } = config;
+  const layout = stateLayout(config.dir);
+  const redisExporter = (
+    kind: 'redis-exporter' | 'sentinel-exporter',
+    port: number,
+    firstNode: number,
+    password: string | undefined,
+  ): DaemonSpec => ({
+    files: layout.monitoring(kind),
+    command: 'prometheus-redis-exporter',
+    // redis.addr is only what its own /metrics would scrape; Prometheus asks for each node by /scrape.
+    args: ['-web.listen-address', `${host}:${port}`, '-redis.addr', `redis://${host}:${firstNode}`],
+    env: { REDIS_PASSWORD: password ?? '' },
+    readyUrl: `http://${host}:${port}/health`,
+  });
+  return [
+    redisExporter('redis-exporter', m.redisExporterPort, config.redisPorts[0] ?? 0, config.redisPassword),
+    redisExporter('sentinel-exporter', m.sentinelExporterPort, config.sentinelPorts[0] ?? 0, config.sentinelPassword),
+    {
+      files: layout.monitoring('nginx-exporter'),
+      command: 'prometheus-nginx-exporter',
+      // It gives up at start when stub_status does not answer: NGINX is up by then, the retries are for a restart.
+      args: [
+        '-web.listen-address',
+        `${host}:${m.nginxExporterPort}`,
+        '-nginx.scrape-uri',
+        `http://${host}:${config.statusPort}/stub_status`,
+        '-nginx.retries',
+        '10',
+      ],
+      readyUrl: `http://${host}:${m.nginxExporterPort}/metrics`,
+    },
+  ];
+}
