@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import type { StackConfig } from './config.js';
+import type { MonitoringConfig, StackConfig } from './config.js';
 import { stateLayout } from './layout.js';
 
 /**
@@ -14,8 +14,20 @@ export interface StackRecord {
   phase: 'starting' | 'ready';
   /** Its output, when it runs in the background. */
   log: string | undefined;
-  ports: Pick<StackConfig, 'httpPort' | 'statusPort' | 'apiPorts' | 'redisPorts' | 'sentinelPorts'>;
+  ports: Pick<StackConfig, 'httpPort' | 'statusPort' | 'apiPorts' | 'redisPorts' | 'sentinelPorts'> & {
+    /** Absent when the stack runs without monitoring (or was started before it existed). */
+    monitoring?: MonitoringPorts;
+  };
   processes: { name: string; pid: number; log: string }[];
+}
+
+/** The monitoring ports, without the webhook URL (it may hold a token). */
+export type MonitoringPorts = Omit<MonitoringConfig, 'webhookUrl'>;
+
+export function monitoringPorts(config: StackConfig): MonitoringPorts | undefined {
+  if (!config.monitoring) return undefined;
+  const { webhookUrl: _, ...ports } = config.monitoring;
+  return ports;
 }
 
 const recordFile = (dir: string) => stateLayout(dir).record;

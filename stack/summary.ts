@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { stateLayout } from './layout.js';
+import type { StackConfig } from './config.js';
 import type { LocalStack } from './stack.js';
 
 /** The readable end of a start-up: every URL, where the credentials come from, where the logs are. */
@@ -28,9 +29,11 @@ export async function printSummary(
       'Sentinels',
       `${config.sentinelPorts.map((p) => `${host}:${p}`).join(', ')}   (master name "${config.masterName}")`,
     ],
+    ...monitoringSummary(config, relative),
     ['Admin', `${stack.credentials.admin.username}; password: ${stack.credentials.adminSource}`],
     ['Demo catalog', run.seeded > 0 ? `${run.seeded} products added` : 'left as it was (not empty)'],
     ['Logs', `${relative(dir)}/<process>/*.log, e.g. ${relative(layout.nginx.accessLog)}, ${relative(apiLog)}`],
+    ['', `each rotates at ${config.logRotation.maxBytes / 1024 / 1024} MB, ${config.logRotation.keep} old ones kept`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`\nEvergreen is up (${run.seconds.toFixed(1)} s).`);
@@ -40,4 +43,16 @@ export async function printSummary(
       ? '`npm run status` shows every node; `npm run down` stops everything. Data stays in the state folder.\n'
       : 'Ctrl-C (or `npm run down`) stops everything; data stays in the state folder for the next start.\n',
   );
+}
+
+/** Where to watch it: Prometheus, Alertmanager, and where alerts land. */
+function monitoringSummary(config: StackConfig, relative: (file: string) => string): [string, string][] {
+  const m = config.monitoring;
+  if (!m) return [['Monitoring', 'off (STACK_MONITORING=off)']];
+  const alerts = path.join(stateLayout(config.dir).monitoring('alert-log').dir, 'alerts.log');
+  return [
+    ['Prometheus', `http://${config.host}:${m.prometheusPort}   (targets, alerts, graphs)`],
+    ['Alertmanager', `http://${config.host}:${m.alertmanagerPort}`],
+    ['Alerts', m.webhookUrl ? `sent to ALERT_WEBHOOK_URL` : `${relative(alerts)}   (a JSON line per alert)`],
+  ];
 }

@@ -5,7 +5,7 @@ import { stateLayout } from '../layout.js';
 import { ensureSystemPackages } from '../packages.js';
 import { seedDemoCatalog } from '../seed.js';
 import { LocalStack } from '../stack.js';
-import { removeRecord, runningStack, writeRecord, type StackRecord } from '../state.js';
+import { monitoringPorts, removeRecord, runningStack, writeRecord, type StackRecord } from '../state.js';
 import { leaveSignalsToProgram } from '../supervisor/orphans.js';
 import { printSummary } from '../summary.js';
 
@@ -45,6 +45,7 @@ export async function launchStack(config: StackConfig, background: boolean): Pro
       apiPorts: config.apiPorts,
       redisPorts: config.redisPorts,
       sentinelPorts: config.sentinelPorts,
+      monitoring: monitoringPorts(config),
     },
     processes: stack.processes().flatMap(({ name, pid, log }) => (pid === undefined ? [] : [{ name, pid, log }])),
   });

@@ -1,18 +1,8 @@
 import type { StackConfig } from '../config.js';
 import { command, pairs } from '../redis-probe.js';
 import { isAlive, readRecord } from '../state.js';
-
-const HTTP_TIMEOUT_MS = 1000;
-
-interface Row {
-  /** The process's name in the stack's record (nginx, api-3001, redis-6379, sentinel-26379). */
-  name: string;
-  what: string;
-  address: string;
-  state: string;
-  detail: string;
-  ok: boolean;
-}
+import { monitoringRows } from './status-monitoring.js';
+import { down, get, type Row } from './status-row.js';
 
 /**
  * `npm run status`: every node's role and replication, each Sentinel's view of the master, each API
@@ -37,6 +27,7 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
     ...(await Promise.all(ports.apiPorts.map((port) => apiRow(host, port)))),
     ...(await Promise.all(ports.redisPorts.map((port) => redisRow(host, port, config.redisPassword)))),
     ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config)))),
+    ...(await monitoringRows(host, running ? record.ports.monitoring : config.monitoring)),
   ];
   const pidNote = (pid: number | undefined) =>
     pid === undefined ? '' : `  (pid ${pid}${isAlive(pid) ? '' : ', not running'})`;
@@ -154,14 +145,4 @@ async function sentinelRow(host: string, port: number, config: StackConfig): Pro
   } catch (err) {
     return down(`sentinel-${port}`, 'Sentinel', address, err);
   }
-}
-
-function down(name: string, what: string, address: string, err: unknown): Row {
-  const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-  return { name, what, address, state: 'down', detail: cause, ok: false };
-}
-
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-  return { status: res.status, body: await res.text() };
 }
