@@ -22,8 +22,9 @@ const stacksOf = new Map<string, LocalStack[]>();
  * secrets of its own. On teardown every stack started from it is stopped, then the dir is removed
  * (kept, with its logs, when the test failed).
  */
-export async function testStackConfig(t: Test): Promise<StackConfig> {
+export async function testStackConfig(t: Test, options: { monitoring?: boolean } = {}): Promise<StackConfig> {
   const config = await temporaryStackConfig('stack', {
+    monitoring: options.monitoring ?? false,
     downAfterMs: 1000,
     failoverTimeoutMs: 3000,
     admin: STACK_ADMIN,
