@@ -34,7 +34,7 @@ export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Pr
     API_2: api2,
     NGINX_PID: files.pid,
     // Errors to the supervisor, which writes files.errorLog; the access log NGINX writes itself (it cannot
-    // open a stdout that is a socket), and the supervisor rotates it with a reopen signal.
+    // open a stdout that is a socket), and the supervisor rotates it (copy and truncate).
     NGINX_ERROR_LOG: 'stderr',
     NGINX_ACCESS_LOG: files.accessLog,
     NGINX_TEMP_DIR: files.tempDir,
@@ -75,7 +75,7 @@ export function nginxProcess(
       command: nginx,
       args: [...nginxArgs(files), '-g', 'daemon off;'],
       log: files.errorLog,
-      ownLogs: { files: [files.accessLog], reopenSignal: 'SIGUSR1' },
+      ownLogs: [files.accessLog],
       rotation,
       cwd: files.dir,
       stopSignal: 'SIGQUIT',

@@ -1,4 +1,4 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { copyFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { createStream } from 'rotating-file-stream';
@@ -33,9 +33,12 @@ export function rotatingLog(file: string, rotation: LogRotation, onError: (err: 
 }
 
 /**
- * For a log a program writes itself (NGINX's access log): once it holds rotation.maxBytes, shifts it to
- * file.1 (file.1 to file.2, …, the oldest deleted) and says so, so that the caller asks the program to
- * reopen it. Two renames in a row are safe: the program keeps writing to the renamed file until it reopens.
+ * For a log a program writes itself (NGINX's access log): once it holds rotation.maxBytes, shifts the rotated
+ * ones (file.1 to file.2, …, the oldest deleted), copies it to file.1 and truncates it, as logrotate's
+ * copytruncate does. The program writes on with O_APPEND, at the new end. Renaming and asking NGINX to reopen
+ * (SIGUSR1) is not an option: its workers reopen the file themselves, as `nobody` when the master is root, and
+ * cannot enter a state folder only its owner may read. A line written between the copy and the truncation is
+ * lost: a window of microseconds, once per rotation.
  */
 export async function rotateIfFull(file: string, rotation: LogRotation): Promise<boolean> {
   const size = await stat(file).then(
@@ -45,6 +48,7 @@ export async function rotateIfFull(file: string, rotation: LogRotation): Promise
   if (size < rotation.maxBytes) return false;
   await rm(`${file}.${rotation.keep}`, { force: true });
   for (let i = rotation.keep - 1; i >= 1; i--) await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => {});
-  await rename(file, `${file}.1`);
+  await copyFile(file, `${file}.1`);
+  await truncate(file, 0);
   return true;
 }

@@ -23,8 +23,8 @@ export interface ProcessSpec {
   log: string;
   /** stdout, when it is a log of its own (the alert log's alerts.log). */
   outLog?: string;
-  /** Logs it writes itself, rotated here and reopened on a signal (NGINX: its access log, SIGUSR1). */
-  ownLogs?: { files: string[]; reopenSignal: NodeJS.Signals };
+  /** Logs it writes itself (NGINX's access log), rotated here by copy and truncation. */
+  ownLogs?: string[];
   /** Both logs rotate by size (DEFAULT_LOG_ROTATION unless given). */
   rotation?: LogRotation;
   cwd: string;
@@ -85,7 +85,7 @@ export class Supervised {
     child.stderr.pipe(logs.err, { end: false });
     Object.assign(this, { child, paused: false, expectExit: false, crash: undefined });
     guardAgainstOrphans(child);
-    const rotating = this.rotateOwnLogs(child);
+    const rotating = this.rotateOwnLogs();
     this.exited = new Promise((resolve) => {
       const done = async (why: string) => {
         if (!this.expectExit && !this.crash) {
@@ -162,12 +162,15 @@ export class Supervised {
     return this.exited;
   }
 
-  private rotateOwnLogs(child: ChildProcess): NodeJS.Timeout | undefined {
-    const { ownLogs, rotation = DEFAULT_LOG_ROTATION } = this.spec;
+  private rotateOwnLogs(): NodeJS.Timeout | undefined {
+    const { ownLogs, rotation = DEFAULT_LOG_ROTATION, name } = this.spec;
     if (!ownLogs) return undefined;
     const timer = setInterval(async () => {
-      const rotated = await Promise.all(ownLogs.files.map((file) => rotateIfFull(file, rotation).catch(() => false)));
-      if (rotated.some(Boolean) && this.running) child.kill(ownLogs.reopenSignal);
+      for (const file of ownLogs) {
+        await rotateIfFull(file, rotation).catch((err: Error) =>
+          console.error(`${name}: cannot rotate ${file}: ${err}`),
+        );
+      }
     }, OWN_LOGS_CHECK_MS);
     timer.unref();
     return timer;

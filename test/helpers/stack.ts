@@ -5,6 +5,7 @@ import type { StackConfig } from '../../stack/config.js';
 import { nginxFiles, type NginxFiles } from '../../stack/layout.js';
 import { nginxProcess, renderNginxConfig, testNginxConfig } from '../../stack/processes/nginx.js';
 import { LocalStack } from '../../stack/stack.js';
+import type { LogRotation } from '../../stack/supervisor/log-file.js';
 import { temporaryStackConfig } from '../../stack/temporary.js';
 import { freePorts, installedProgram, removeUnlessFailed, tempDir } from './fixtures.js';
 
@@ -91,7 +92,7 @@ export async function fakeUpstream(t: Test): Promise<FakeUpstream> {
 }
 
 /** NGINX from nginx/nginx.conf on free ports in front of the given upstreams; stopped on teardown. */
-export async function startTestNginx(t: Test, upstreams: string[]) {
+export async function startTestNginx(t: Test, upstreams: string[], rotation?: LogRotation) {
   const nginx = await installedProgram('nginx');
   let child: ReturnType<typeof nginxProcess> | undefined;
   const dir = await tempDir(t, 'nginx', async () => child?.stop());
@@ -100,7 +101,7 @@ export async function startTestNginx(t: Test, upstreams: string[]) {
   const files: NginxFiles = await renderNginxConfig(nginxFiles(dir), { host, httpPort, statusPort, upstreams });
   await testNginxConfig(nginx, files);
   const base = `http://${host}:${httpPort}`;
-  child = nginxProcess(nginx, files, base, (err) => t.fail(err.message));
+  child = nginxProcess(nginx, files, base, (err) => t.fail(err.message), undefined, rotation);
   child.start();
   await child.waitUntilReady(5000);
   return { base, statusBase: `http://${host}:${statusPort}`, files };
