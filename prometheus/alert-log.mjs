@@ -1,5 +1,5 @@
 // Evergreen's alert log: Alertmanager's webhook receiver when no chat or email is set up. Each
-// notification becomes one JSON line on stdout (the local stack keeps it in alert-log/alert-log.log;
+// notification becomes one JSON line on stdout (the local stack keeps it in alert-log/alerts.log;
 // Compose in `docker-compose logs alert-log`), one line per alert: when, firing or resolved, its name,
 // severity, instance and summary. Plain Node, no dependencies: Compose runs it in a stock Node image.
 // Listens on ALERT_LOG_LISTEN (host:port, default 0.0.0.0:9099); GET /health answers 200.

@@ -1,25 +1,36 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  argv,
+  buildContext,
   dockerCompose,
   dockerfileStages,
+  envFile,
   environment,
-  loadCompose,
+  listenPorts,
   mounts,
   placeholders,
   repoRoot,
+  variables,
   type Service,
 } from './helpers/compose.js';
+import {
+  compose,
+  services,
+  named,
+  read,
+  SECRETS,
+  SENTINEL_PORT,
+  NO_HEALTHCHECK,
+  STATE_DIRS,
+  serviceNamed,
+  defaultOf,
+  flag,
+  resolved,
+} from './helpers/compose-services.js';
 import { renderTemplate } from '../stack/processes/template.js';
-
-const compose = loadCompose();
-const services = Object.entries(compose.services);
-const named = (prefix: string) => services.filter(([name]) => name.startsWith(prefix));
-const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
-const SECRETS = { REDIS_PASSWORD: 'redis-secret', SENTINEL_PASSWORD: 'sentinel-secret', JWT_SECRET: 'j'.repeat(32) };
-const SENTINEL_PORT = 26379;
 
 t.test(
   "docker-compose (Debian's 1.29.2 in CI) accepts compose.yml, and refuses to run it without each secret",
@@ -37,21 +48,33 @@ t.test(
   },
 );
 
-t.test('the deployment has its services, and only NGINX is published', async (t) => {
+t.test('the deployment has its services, and only NGINX and Grafana are published', async (t) => {
   t.same(Object.keys(compose.services).sort(), [
+    'alert-log',
+    'alertmanager',
     'api-1',
     'api-2',
+    'grafana',
     'nginx',
+    'nginx-exporter',
+    'prometheus',
     'redis-1',
     'redis-2',
     'redis-3',
+    'redis-exporter',
     'sentinel-1',
     'sentinel-2',
     'sentinel-3',
+    'sentinel-exporter',
   ]);
+  const published: Record<string, string> = { nginx: '${HTTP_PORT:-8080}:8080', grafana: '${GRAFANA_PORT:-3000}:3000' };
   for (const [name, service] of services) {
-    if (name === 'nginx') t.same(service.ports, ['${HTTP_PORT:-8080}:8080'], 'nginx publishes HTTP_PORT');
-    else t.notOk(service.ports, `${name} publishes no port`);
+    const expected = published[name];
+    if (expected) {
+      t.same(service.ports, [expected], `${name} publishes ${expected}`);
+      const inside = Number(expected.split(':').at(-1));
+      t.ok(listenPorts(service).has(inside), `${name} listens on ${inside}, the port it publishes`);
+    } else t.notOk(service.ports, `${name} publishes no port`);
   }
 });
 
@@ -61,31 +84,136 @@ t.test('every service restarts, has a healthcheck, and waits for its dependencie
     ?.instructions.some((line) => /^HEALTHCHECK\s+.*CMD/.test(line));
   for (const [name, service] of services) {
     t.equal(service.restart, 'unless-stopped', `${name} restarts`);
-    const own = Boolean(service.healthcheck?.test) && !service.healthcheck?.disable;
-    t.ok(own || (service.build === '.' && dockerfileHealthcheck), `${name} has a healthcheck (its own or its image's)`);
+    if (name === NO_HEALTHCHECK) {
+      t.same(service.healthcheck, { disable: true }, `${name}: the one exception, stated as such`);
+    } else {
+      const own = Boolean(service.healthcheck?.test) && !service.healthcheck?.disable;
+      const image = buildContext(service) === '.' && dockerfileHealthcheck;
+      t.ok(own || image, `${name} has a healthcheck (its own or its image's)`);
+    }
     const deps = service.depends_on ?? {};
     t.notOk(Array.isArray(deps), `${name}: depends_on states conditions`);
-    for (const [dep, { condition } = {}] of Object.entries(deps))
+    for (const [dep, { condition } = {}] of Object.entries(deps)) {
+      t.ok(dep in compose.services, `${name} depends on ${dep}, a service`);
       t.equal(condition, 'service_healthy', `${name} waits for ${dep} to be healthy`);
+      t.not(dep, NO_HEALTHCHECK, `${name} does not wait for ${dep}, which is never healthy`);
+    }
   }
 });
 
-t.test('each Redis node and Sentinel keeps its state in a named volume of its own', async (t) => {
-  const stateful = [...named('redis-'), ...named('sentinel-')];
-  t.equal(stateful.length, 6);
+t.test('every service says where it listens, and its healthcheck probes that port', async (t) => {
+  for (const [name, service] of services) {
+    const ports = listenPorts(service);
+    t.ok(ports.size > 0, `${name}: its config names its port`);
+    const probe = argv(service.healthcheck?.test).join(' ');
+    for (const m of probe.matchAll(/(?:127\.0\.0\.1|localhost):(\d+)|redis-cli -p (\d+)/g)) {
+      const port = Number(m[1] ?? m[2]);
+      t.ok(ports.has(port), `${name}'s healthcheck probes ${port}, where it listens (${[...ports].join(', ')})`);
+    }
+  }
+});
+
+t.test('each stateful service keeps its state in a named volume of its own', async (t) => {
   const owners = new Map<string, string[]>();
   for (const [name, service] of services) {
     for (const m of mounts(service).filter((m) => !m.bind))
       owners.set(m.source, [...(owners.get(m.source) ?? []), name]);
   }
-  for (const [name, service] of stateful) {
-    const data = mounts(service).find((m) => m.target === '/data');
-    t.ok(data && !data.bind, `${name} mounts a named volume at /data`);
+  for (const [name, dir] of Object.entries(STATE_DIRS)) {
+    const data = mounts(serviceNamed(name)).find((m) => m.target === dir);
+    t.ok(data && !data.bind, `${name} mounts a named volume at ${dir}`);
     if (!data) continue;
     t.ok(compose.volumes && data.source in compose.volumes, `${data.source} is declared`);
     t.same(owners.get(data.source), [name], `${data.source} belongs to ${name} alone`);
   }
+  t.same([...owners.keys()].sort(), Object.keys(compose.volumes ?? {}).sort(), 'every declared volume is mounted');
+  t.equal(
+    flag(argv(serviceNamed('prometheus').command), '--storage.tsdb.path'),
+    STATE_DIRS.prometheus,
+    'Prometheus keeps its TSDB in its volume',
+  );
 });
+
+t.test(
+  'every container log rotates: json-file, with max-size and max-file from LOG_MAX_SIZE and LOG_MAX_FILE',
+  async (t) => {
+    const cases: [Record<string, string>, string, string][] = [
+      [{}, '10m', '5'],
+      [{ LOG_MAX_SIZE: '50m', LOG_MAX_FILE: '3' }, '50m', '3'],
+    ];
+    for (const [vars, maxSize, maxFile] of cases) {
+      const config = resolved(t.testdir(), vars);
+      t.same(Object.keys(config.services).sort(), Object.keys(compose.services).sort(), 'Compose sees every service');
+      for (const [name, service] of Object.entries(config.services)) {
+        t.same(
+          service.logging,
+          { driver: 'json-file', options: { 'max-size': maxSize, 'max-file': maxFile } },
+          `${name} rotates at ${maxSize}, ${maxFile} files kept`,
+        );
+      }
+    }
+  },
+);
+
+t.test(
+  'every image is ${X_IMAGE:-pinned default}, and the API is built on NODE_IMAGE as the Dockerfile is',
+  async (t) => {
+    const defaults = new Map<string, string>();
+    const overridable = (what: string, value: string | undefined) => {
+      const m = /^\$\{([A-Z][A-Z0-9_]*_IMAGE):-([^}]+)\}$/.exec(value ?? '');
+      t.ok(m, `${what}: ${value} is \${X_IMAGE:-default}`);
+      if (!m) return;
+      const [, variable = '', image = ''] = m;
+      t.match(image, /^[\w./-]+:[\w.-]+$/, `${what}: ${image} names a tag`);
+      t.notMatch(image, /:latest$/, `${what}: ${image} is pinned`);
+      if (defaults.has(variable)) t.equal(image, defaults.get(variable), `${what}: ${variable} has one default`);
+      else defaults.set(variable, image);
+    };
+    for (const [name, service] of services) {
+      if (buildContext(service) === undefined) overridable(name, service.image);
+      else {
+        const args = typeof service.build === 'object' ? service.build.args : undefined;
+        overridable(`${name}'s build`, args?.NODE_IMAGE);
+      }
+    }
+    t.equal(
+      defaults.get('NODE_IMAGE'),
+      /^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile'))?.[1],
+      "NODE_IMAGE's default is the Dockerfile's",
+    );
+    t.equal(defaultOf(serviceNamed('alert-log').image), defaults.get('NODE_IMAGE'), 'the alert log runs on it too');
+  },
+);
+
+t.test(
+  '.env.example lists every variable compose.yml reads, with its defaults, and marks the required ones',
+  async (t) => {
+    const text = read('.env.example');
+    const example = envFile(text);
+    const lines = text.split('\n');
+    /** The comment block above a variable (other variables between them allowed: one comment for a pair). */
+    const comment = (name: string) => {
+      let i = lines.findIndex((line) => line.startsWith(`${name}=`)) - 1;
+      while (i >= 0 && /^[A-Z_]+=/.test(lines[i] ?? '')) i -= 1;
+      const block: string[] = [];
+      for (; i >= 0 && lines[i]?.startsWith('#'); i -= 1) block.unshift(lines[i] as string);
+      return block.join(' ');
+    };
+    const checked = new Set<string>();
+    for (const { name, operator, value } of variables(compose)) {
+      if (checked.has(`${name}${operator}${value}`)) continue;
+      checked.add(`${name}${operator}${value}`);
+      t.ok(example.has(name), `${name} is in .env.example`);
+      if (operator.endsWith('?')) {
+        t.equal(example.get(name), '', `${name} is required: .env.example ships it empty`);
+        t.match(comment(name), /required/i, `${name}'s comment says it is required`);
+      } else if (operator.endsWith('-') && value !== '' && example.get(name)) {
+        t.equal(example.get(name), value, `${name}: .env.example shows Compose's default`);
+      }
+    }
+    t.ok(checked.size > 20, `compose.yml reads its variables (${checked.size})`);
+  },
+);
 
 t.test("the containers run the repo's config files, read-only, and every mounted file exists", async (t) => {
   const expects = (service: Service, source: string, target: string) =>
@@ -157,7 +285,7 @@ t.test('the API instances find Redis through every Sentinel, in production mode'
     const env = environment(service);
     t.same(env.SENTINELS?.split(',').sort(), sentinels, `${name} lists every Sentinel`);
     t.match(env, { NODE_ENV: 'production', HOST: '0.0.0.0' }, `${name} runs in production on every interface`);
-    t.equal(service.build, '.', `${name} is built from the Dockerfile`);
+    t.equal(buildContext(service), '.', `${name} is built from the Dockerfile`);
   }
   for (const [name, service] of named('sentinel-'))
     t.equal(environment(service).SENTINEL_PORT, String(SENTINEL_PORT), `${name} listens where the APIs look`);

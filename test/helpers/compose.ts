@@ -3,7 +3,7 @@
  * and environment, the Dockerfile's stages, and Debian's docker-compose 1.29.2 as the offline validator.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -12,7 +12,12 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const COMPOSE_FILE = path.join(repoRoot, 'compose.yml');
 
 export interface Service {
-  build?: string | { context?: string; dockerfile?: string };
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string; args?: Record<string, string> };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  user?: string;
+  logging?: { driver?: string; options?: Record<string, string | number> };
   ports?: unknown[];
   volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
   environment?: Record<string, string | number | null> | string[];
@@ -58,6 +63,100 @@ export function environment(service: Service): Record<string, string> {
   return Object.fromEntries(entries.map(([key = '', value]) => [key, value == null ? '' : String(value)]));
 }
 
+/** A command or entrypoint as its arguments (this file writes them as lists; a string is split on spaces). */
+export function argv(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value.map(String) : value.split(/\s+/).filter(Boolean);
+}
+
+/** The build context of a service built from a Dockerfile, or undefined for one run from an image. */
+export function buildContext(service: Service): string | undefined {
+  return typeof service.build === 'string' ? service.build : service.build?.context;
+}
+
+/** The repo path (relative) behind a container path, through one of the service's bind mounts. */
+export function hostPath(service: Service, containerPath: string): string | undefined {
+  for (const m of mounts(service).filter((m) => m.bind)) {
+    if (containerPath === m.target) return path.normalize(m.source);
+    if (containerPath.startsWith(`${m.target}/`)) return path.join(m.source, containerPath.slice(m.target.length));
+  }
+  return undefined;
+}
+
+/** The text of the repo script a service's entrypoint runs (`sh /mounted/script.sh`), if it runs one. */
+export function entrypointScript(service: Service): { file: string; text: string } | undefined {
+  const [shell, script] = argv(service.entrypoint);
+  const file = shell === 'sh' && script ? hostPath(service, script) : undefined;
+  if (!file || !existsSync(path.join(repoRoot, file))) return undefined;
+  return { file, text: readFileSync(path.join(repoRoot, file), 'utf8') };
+}
+
+/** The settings, in Compose's environment, that name a port a service listens on ("3000", ":9121", "0.0.0.0:9099"). */
+const LISTEN_SETTINGS = [
+  'PORT',
+  'SENTINEL_PORT',
+  'NGINX_LISTEN',
+  'NGINX_STATUS_LISTEN',
+  'ALERT_LOG_LISTEN',
+  'REDIS_EXPORTER_WEB_LISTEN_ADDRESS',
+  'GF_SERVER_HTTP_PORT',
+];
+
+/**
+ * The ports a service listens on, as its config says: the environment's listen settings, a
+ * --web.listen-address flag in its command or entrypoint script, or a `port N` line its script writes.
+ */
+export function listenPorts(service: Service): Set<number> {
+  const ports = new Set<number>();
+  const env = environment(service);
+  for (const key of LISTEN_SETTINGS) {
+    const port = /^(?:\S*:)?(\d+)$/.exec(env[key] ?? '')?.[1];
+    if (port) ports.add(Number(port));
+  }
+  const text = [...argv(service.command), entrypointScript(service)?.text ?? ''].join('\n');
+  for (const m of text.matchAll(/--?web\.listen-address[= ]\S*:(\d+)/g)) ports.add(Number(m[1]));
+  for (const m of text.matchAll(/^port (\d+)$/gm)) ports.add(Number(m[1]));
+  return ports;
+}
+
+/** host and port of "host:port" or of a URL's authority ("redis://redis-1:6379", "http://nginx:8081/x"). */
+export function hostAndPort(address: string): { host: string; port: number } {
+  const { hostname, port } = new URL(address.includes('://') ? address : `tcp://${address}`);
+  return { host: hostname, port: Number(port) };
+}
+
+export interface Variable {
+  name: string;
+  /** ":-", "-", ":?", "?" or "" (plain ${NAME}). */
+  operator: string;
+  /** The default (for - and :-) or the error message (for ? and :?). */
+  value: string;
+}
+
+/** Every ${NAME...} Compose interpolates in a parsed compose file's values ($${...} is an escaped dollar). */
+export function variables(node: unknown): Variable[] {
+  if (typeof node === 'string') {
+    return [...node.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g)].map((m) => ({
+      name: m[1] as string,
+      operator: m[2] ?? '',
+      value: m[3] ?? '',
+    }));
+  }
+  if (Array.isArray(node)) return node.flatMap(variables);
+  if (node && typeof node === 'object') return Object.values(node).flatMap(variables);
+  return [];
+}
+
+/** The NAME=value lines of a .env file (comments and blank lines skipped). */
+export function envFile(text: string): Map<string, string> {
+  const entries = text
+    .split('\n')
+    .map((line) => /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim()))
+    .filter((m) => m !== null)
+    .map((m) => [m[1] as string, m[2] as string] as const);
+  return new Map(entries);
+}
+
 /** Every ${NAME} a template uses outside its comments (which may mention others). */
 export function placeholders(template: string): Set<string> {
   const settings = template.split('\n').filter((line) => !line.trimStart().startsWith('#'));
@@ -91,6 +190,7 @@ export function dockerfileStages(text: string): Stage[] {
 
 export interface Run {
   status: number | null;
+  stdout: string;
   output: string;
 }
 
@@ -106,5 +206,5 @@ export function dockerCompose(args: string[], vars: Record<string, string>, empt
     throw new Error(`docker-compose is not installed: apt-get install -y --no-install-recommends docker-compose`);
   }
   if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
 }
