@@ -168,6 +168,7 @@ t.test('a stack with monitoring: every target up, every panel and rule backed by
     const topology = stack.topology;
     if (!topology) throw new Error('no topology');
     const old = await topology.masterAddress();
+    const pausedAt = Date.now();
     topology.pause(old.port);
     t.teardown(() => (topology.pidOf(old.port) ? topology.resume(old.port) : undefined));
     const promoted = await topology.waitForFailover(old.port, 30_000);
@@ -180,6 +181,9 @@ t.test('a stack with monitoring: every target up, every panel and rule backed by
       return found;
     });
     t.match(alert, { status: 'firing', severity: 'warning', summary: String });
+    t.comment(
+      `the failover alert reached the alert log ${((Date.now() - pausedAt) / 1000).toFixed(1)} s after the pause`,
+    );
     topology.resume(old.port);
   });
 });
