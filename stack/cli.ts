@@ -3,6 +3,8 @@ import { down } from './commands/down.js';
 import { launchStack } from './commands/start.js';
 import { printStatus } from './commands/status.js';
 import { up } from './commands/up.js';
+import { ensureEngine } from './compose/engine.js';
+import { imagesCommand } from './compose/images.js';
 import { loadStackConfig } from './config.js';
 import { drillCommand } from './drill/command.js';
 import { installMissing, TEST_PACKAGES } from './packages.js';
@@ -14,7 +16,8 @@ const USAGE = `usage: node --import tsx stack/cli.ts <command>
   down     stop the stack started by start or up
   status   every node's role, each Sentinel's view, each API instance's readiness
   test-deps  install the Debian packages the tests start (npm test runs this first)
-  drill    a failover drill on a stack of its own (npm run drill -- --help)`;
+  drill    a failover drill on a stack of its own (npm run drill -- --help)
+  compose-images  build local stand-ins for compose.yml's official images, offline (-- --force rebuilds)`;
 
 const [command, ...flags] = process.argv.slice(2);
 
@@ -38,6 +41,11 @@ try {
       break;
     case 'test-deps':
       await installMissing(TEST_PACKAGES, console.log);
+      break;
+    case 'compose-images':
+      // As root, the engine is installed and started when missing (and left running for Compose).
+      await ensureEngine(console.log);
+      process.exitCode = await imagesCommand(flags);
       break;
     case 'status':
       process.exitCode = (await printStatus(config, console.log)) ? 0 : 1;

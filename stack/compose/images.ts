@@ -1,0 +1,151 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { baseHash, ensureBaseImage } from './base-image.js';
+import { assertDockerReachable, DOCKER, inspectImage, removeReplaced, runStreaming } from './docker-cli.js';
+import { folderHash } from './folder-hash.js';
+import {
+  BASE_IMAGE,
+  HASH_LABEL,
+  IMAGES_DIR,
+  NO_STAND_IN,
+  STAND_IN_LABEL,
+  STAND_INS,
+  type StandIn,
+} from './stand-ins.js';
+
+export type Outcome = 'built' | 'cached' | 'skipped' | 'none';
+export interface ImageReport {
+  image: string;
+  outcome: Outcome;
+  seconds: number;
+  note?: string;
+}
+
+/**
+ * `npm run compose:images`: the base image, then every stand-in for the official images compose.yml uses,
+ * built from docker/images/ with Debian's packages, tagged as compose.yml's defaults. An image already built
+ * from the same files is kept; an image under one of those names that is not a stand-in is never replaced.
+ */
+export async function buildStandInImages(
+  log: (msg: string) => void,
+  options: { force?: boolean } = {},
+): Promise<ImageReport[]> {
+  const force = options.force === true;
+  log(`docker: engine ${await assertDockerReachable()} (${DOCKER})`);
+  const reports: ImageReport[] = [];
+  const timed = async (image: string, step: () => Promise<Omit<ImageReport, 'image' | 'seconds'>>) => {
+    const started = performance.now();
+    const report = { image, ...(await step()), seconds: (performance.now() - started) / 1000 };
+    log(`${image}: ${report.outcome}${report.note ? ` (${report.note})` : ''}`);
+    reports.push(report);
+  };
+
+  log(`${BASE_IMAGE}: checking`);
+  let replacedBase: string | undefined;
+  await timed(BASE_IMAGE, async () => {
+    const { outcome, replaced } = await ensureBaseImage(log, force);
+    replacedBase = replaced;
+    return { outcome };
+  });
+  const parentHash = await baseHash();
+  for (const standIn of STAND_INS) {
+    log(`${standIn.tag}: checking`);
+    await timed(standIn.tag, () => ensureStandIn(standIn, parentHash, force, log));
+  }
+  // Only now is the old base free of the stand-ins that were built on it.
+  if (replacedBase) await removeReplaced(replacedBase, BASE_IMAGE);
+  for (const { tag, why } of NO_STAND_IN) {
+    reports.push({ image: tag, outcome: 'none', seconds: 0, note: `${why}: docker pull it` });
+    log(`${tag}: no stand-in (${why}); Compose needs the official image from a registry`);
+  }
+  for (const line of summaryTable(reports)) log(line);
+  return reports;
+}
+
+async function ensureStandIn(
+  standIn: StandIn,
+  parentHash: string,
+  force: boolean,
+  log: (msg: string) => void,
+): Promise<Omit<ImageReport, 'image' | 'seconds'>> {
+  const folder = path.join(IMAGES_DIR, standIn.folder);
+  const buildArgs = standIn.buildArgs ?? {};
+  const hash = await standInHash(standIn, parentHash);
+  const existing = await inspectImage(standIn.tag);
+  const decision = decide(existing?.labels, hash, force);
+  if (decision === 'skipped')
+    return { outcome: 'skipped', note: `an image without ${STAND_IN_LABEL} has this name, likely the official one` };
+  if (decision === 'cached') return { outcome: 'cached' };
+
+  const context = await mkdtemp(path.join(tmpdir(), `evergreen-image-${standIn.folder}-`));
+  try {
+    await cp(folder, context, { recursive: true });
+    await standIn.prepare?.(context, buildArgs, log);
+    const args = ['build', '--force-rm', '-t', standIn.tag];
+    args.push('--label', `${STAND_IN_LABEL}=${standIn.tag}`, '--label', `${HASH_LABEL}=${hash}`);
+    for (const [name, value] of Object.entries(buildArgs)) args.push('--build-arg', `${name}=${value}`);
+    // The classic builder: it uses local images for FROM without asking a registry, and prints each step.
+    await runStreaming(DOCKER, [...args, context], (line) => showStep(line, log), { DOCKER_BUILDKIT: '0' });
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+  if (existing) await removeReplaced(existing.id, standIn.tag);
+  return { outcome: 'built' };
+}
+
+/** A stand-in's content hash: its folder, its build arguments and the base image's own hash. */
+export async function standInHash(standIn: StandIn, parentHash?: string): Promise<string> {
+  const args = Object.entries(standIn.buildArgs ?? {}).map(([name, value]) => `${name}=${value}`);
+  return folderHash(path.join(IMAGES_DIR, standIn.folder), [parentHash ?? (await baseHash()), ...args]);
+}
+
+/**
+ * What to do with a stand-in's name: an image there that is not a stand-in (an official image pulled by the
+ * user) is never replaced; a stand-in built from the same files is kept unless forced; anything else is built.
+ */
+export function decide(
+  labels: Record<string, string> | undefined,
+  hash: string,
+  force: boolean,
+): 'build' | 'cached' | 'skipped' {
+  if (labels && !labels[STAND_IN_LABEL]) return 'skipped';
+  return !force && labels?.[HASH_LABEL] === hash ? 'cached' : 'build';
+}
+
+/** One line per Dockerfile step, cut to the width of a terminal; apt-get's own output stays quiet. */
+function showStep(line: string, log: (msg: string) => void): void {
+  if (/^Step \d+\/\d+ : /.test(line)) log(`  ${line.length > 110 ? `${line.slice(0, 109)}…` : line}`);
+}
+
+export function summaryTable(reports: readonly ImageReport[]): string[] {
+  const width = Math.max(...reports.map((r) => r.image.length));
+  const rows = reports.map((r) => {
+    const seconds = r.outcome === 'none' ? '-' : r.seconds.toFixed(1);
+    return `${r.image.padEnd(width)}  ${r.outcome.padEnd(7)}  ${seconds.padStart(7)}${r.note ? `  ${r.note}` : ''}`;
+  });
+  return [`${'image'.padEnd(width)}  ${'result'.padEnd(7)}  ${'seconds'.padStart(7)}`, ...rows];
+}
+
+/** The CLI verb: `compose-images [--force]`; exit code 0 when every image is there. */
+export async function imagesCommand(flags: string[], log: (msg: string) => void = console.log): Promise<number> {
+  const { values } = parseArgs({ args: flags, options: { force: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    log('usage: npm run compose:images [-- --force]   stand-ins for the official images compose.yml uses');
+    return 0;
+  }
+  await buildStandInImages(log, { force: values.force === true });
+  return 0;
+}
+
+// Runnable on its own: node --import tsx stack/compose/images.ts [--force]
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    process.exitCode = await imagesCommand(process.argv.slice(2));
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  }
+}
