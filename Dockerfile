@@ -4,7 +4,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm can end with "Exit handler never called!" and status 0 when the registry is unreachable: check the result.
+RUN npm ci --no-audit --no-fund && test -x node_modules/.bin/tsc
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -13,7 +14,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && test -d node_modules/fastify && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Code and dependencies stay owned by root: the service cannot modify itself.
 USER node
