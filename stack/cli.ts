@@ -3,6 +3,7 @@ import { down } from './commands/down.js';
 import { launchStack } from './commands/start.js';
 import { printStatus } from './commands/status.js';
 import { up } from './commands/up.js';
+import { benchCommand } from './bench/command.js';
 import { ensureEngine } from './compose/engine.js';
 import { imagesCommand } from './compose/images.js';
 import { loadStackConfig } from './config.js';
@@ -17,6 +18,7 @@ const USAGE = `usage: node --import tsx stack/cli.ts <command>
   status   every node's role, each Sentinel's view, each API instance's readiness
   test-deps  install the Debian packages the tests start (npm test runs this first)
   drill    a failover drill on a stack of its own (npm run drill -- --help)
+  bench    benchmarks through NGINX with their ceilings (npm run bench -- --help)
   compose-images  build local stand-ins for compose.yml's official images, offline (-- --force rebuilds)`;
 
 const [command, ...flags] = process.argv.slice(2);
@@ -41,6 +43,9 @@ try {
       break;
     case 'test-deps':
       await installMissing(TEST_PACKAGES, console.log);
+      break;
+    case 'bench':
+      process.exitCode = await benchCommand(flags);
       break;
     case 'compose-images':
       // As root, the engine is installed and started when missing (and left running for Compose).

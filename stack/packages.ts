@@ -15,7 +15,12 @@ const STACK = [
 ] as const;
 
 /** What the tests need beyond the stack: Debian's docker-compose validates compose.yml without an engine. */
-export const TEST_PACKAGES = [...STACK, { program: 'docker-compose', pkg: 'docker-compose' }] as const;
+export const TEST_PACKAGES = [
+  ...STACK,
+  { program: 'docker-compose', pkg: 'docker-compose' },
+  // The benchmarks' load generator (the suite runs a smoke run of npm run bench).
+  { program: 'wrk', pkg: 'wrk' },
+] as const;
 
 type Need = { program: string; pkg: string };
 type Program = (typeof STACK)[number]['program'];

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { jsonRequest } from '../http.js';
+import type { LocalStack } from '../stack.js';
+import { getAny, logins, purchases } from './lua.js';
+
+/** What the scenarios need in the store: products, buyers with tokens, login accounts, one hot product. */
+export interface BenchData {
+  runId: string;
+  productIds: string[];
+  tokens: string[];
+  accounts: { username: string; password: string }[];
+  hot: { id: string; stock: number };
+}
+
+/** One benchmark: where wrk sends it, its request() Lua, the statuses it expects, the ceiling it is judged by. */
+export interface Scenario {
+  name: string;
+  /** Against NGINX (public) or one instance directly (what NGINX costs). */
+  target: 'nginx' | 'direct';
+  /** The path for a plain GET, or Lua defining request(). */
+  lua: (data: BenchData) => string;
+  /** Answers that are the scenario working, not failing (a hot product's 409 OUT_OF_STOCK). */
+  expected: string[];
+  /** The scenario whose req/s this one's is a ratio of; none for a ceiling itself. */
+  ceiling?: string;
+  what: string;
+}
+
+const productPaths = (data: BenchData) => data.productIds.map((id) => `/api/v1/products/${id}`);
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'ceiling-nginx',
+    target: 'nginx',
+    lua: () => getAny(['/health']),
+    expected: ['200'],
+    what: 'NGINX answering by itself: the most any request through it can do',
+  },
+  {
+    name: 'ceiling-direct',
+    target: 'direct',
+    lua: (data) => getAny(productPaths(data)),
+    expected: ['200'],
+    what: 'catalog-get against one instance, without NGINX: what NGINX costs',
+  },
+  {
+    name: 'catalog-get',
+    target: 'nginx',
+    lua: (data) => getAny(productPaths(data)),
+    expected: ['200'],
+    ceiling: 'ceiling-nginx',
+    what: 'one product by id, ids spread over the catalog',
+  },
+  {
+    name: 'catalog-page',
+    target: 'nginx',
+    lua: () => getAny(['/api/v1/products?limit=20']),
+    expected: ['200'],
+    ceiling: 'ceiling-nginx',
+    what: 'the first page of 20 products',
+  },
+  {
+    name: 'purchase',
+    target: 'nginx',
+    lua: (data) => purchases(data.runId, data.tokens, data.productIds),
+    expected: ['201'],
+    ceiling: 'ceiling-nginx',
+    what: 'one unit, buyers and products spread, a fresh Idempotency-Key each',
+  },
+  {
+    name: 'purchase-hot',
+    target: 'nginx',
+    lua: (data) => purchases(`${data.runId}-hot`, data.tokens, [data.hot.id]),
+    expected: ['201', '409'],
+    ceiling: 'ceiling-nginx',
+    what: 'every buyer on one product until it sells out (409 OUT_OF_STOCK after)',
+  },
+  {
+    name: 'login',
+    target: 'nginx',
+    lua: (data) => logins(data.accounts),
+    expected: ['200'],
+    ceiling: 'ceiling-nginx',
+    what: 'the bcrypt path (BCRYPT_COST of the stack)',
+  },
+];
+
+const PRODUCTS = 200;
+const BUYERS = 50;
+const ACCOUNTS = 10;
+// Plenty for a run at thousands of purchases a second: the spread scenario must never sell out.
+const STOCK = 10_000_000;
+
+/** Through the API, as the admin: the catalog, the buyers (logged in), the hot product. */
+export async function seedBenchData(stack: LocalStack, hotStock: number, log: (msg: string) => void) {
+  const base = stack.publicUrl;
+  const call = async (method: string, url: string, body: unknown, token?: string) => {
+    const res = await jsonRequest(base, method, url, { body, token, timeoutMs: 10_000 });
+    if (res.status >= 300) throw new Error(`seeding: ${method} ${url} answered ${res.status} ${res.text}`);
+    return res.body;
+  };
+  const runId = randomBytes(4).toString('hex');
+  const admin = await call('POST', '/api/v1/auth/login', stack.credentials.admin);
+  const product = (name: string, stock: number) =>
+    call('POST', '/api/v1/products', { name, priceCents: 1000, stock }, admin.token).then((p) => p.id as string);
+  log(`seeding ${PRODUCTS} products and ${BUYERS} buyers`);
+  const productIds: string[] = [];
+  for (let i = 0; i < PRODUCTS; i++) productIds.push(await product(`Bench ${runId} #${i + 1}`, STOCK));
+  const accounts = Array.from({ length: BUYERS }, (_, i) => ({
+    username: `bench-${runId}-${i + 1}`,
+    password: `bench-${runId}-password`,
+  }));
+  const tokens: string[] = [];
+  for (const account of accounts) {
+    await call('POST', '/api/v1/auth/register', account);
+    tokens.push((await call('POST', '/api/v1/auth/login', account)).token as string);
+  }
+  const hot = { id: await product(`Bench ${runId} hot`, hotStock), stock: hotStock };
+  return { runId, productIds, tokens, accounts: accounts.slice(0, ACCOUNTS), hot } satisfies BenchData;
+}
