@@ -86,6 +86,8 @@ export interface StackConfig {
   apiRunner: 'dist' | 'source';
   /** More environment for the API instances; the stack's own settings win. */
   apiEnv: Record<string, string>;
+  /** NGINX locations a benchmark adds to the public server (its ceiling's trivial route); none otherwise. */
+  nginxExtraLocations?: string;
 }
 
 export interface MonitoringConfig {

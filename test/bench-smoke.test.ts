@@ -1,6 +1,7 @@
 import t from 'tap';
 import { renderBench, runBench } from '../stack/bench/bench.js';
-import { SCENARIOS } from '../stack/bench/scenarios.js';
+import { REDIS_CEILING } from '../stack/bench/redis-ceiling.js';
+import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../stack/bench/scenarios.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 /**
@@ -8,9 +9,9 @@ import { startTestStack, testStackConfig } from './helpers/stack.js';
  * and produces its table. Nothing here asserts a speed: the figures belong in the benchmark report.
  */
 t.test('every scenario runs under wrk and lands in the table, with its ceiling and its answers', async (t) => {
-  const config = await testStackConfig(t);
+  const config = { ...(await testStackConfig(t)), nginxExtraLocations: BENCH_NGINX_LOCATIONS };
   const stack = await startTestStack(t, config);
-  const scenarios = SCENARIOS.map((s) => s.name);
+  const scenarios = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
   const results = await runBench(
     stack,
     { scenarios, durationSeconds: 1, connections: 2, hotStock: 3 },
@@ -22,6 +23,7 @@ t.test('every scenario runs under wrk and lands in the table, with its ceiling a
     t.ok(r.requests > 0, `${r.name}: requests were answered`);
     t.equal(r.errors, 0, `${r.name}: no socket error`);
     t.equal(r.unexpected, 0, `${r.name}: only the answers it expects (${JSON.stringify(r.statuses)})`);
+    t.ok(r.p99Ms >= r.p50Ms, `${r.name}: a p50 and a p99`);
     if (r.ceiling) t.type(r.ratio, 'number', `${r.name}: a share of ${r.ceiling}`);
   }
   const hot = results.find((r) => r.name === 'purchase-hot')?.hot;

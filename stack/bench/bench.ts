@@ -1,6 +1,7 @@
 import { jsonRequest } from '../http.js';
 import type { LocalStack } from '../stack.js';
 import { SCENARIOS, seedBenchData, type BenchData } from './scenarios.js';
+import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 export interface BenchOptions {
@@ -42,6 +43,14 @@ export async function runBench(
   const ordered = SCENARIOS.filter((s) => needed.has(s.name)).sort((a, b) => Number(!!a.ceiling) - Number(!!b.ceiling));
   const data: BenchData = await seedBenchData(stack, options.hotStock, log);
   const results = new Map<string, ScenarioResult>();
+  if (options.scenarios.includes(REDIS_CEILING)) {
+    log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
+    const firstProduct = data.productIds[0] ?? '';
+    const redis = await redisCeiling(stack, firstProduct, options.connections, options.durationSeconds);
+    const result = { ...redis, name: REDIS_CEILING, what: REDIS_CEILING_WHAT, ceiling: undefined, ratio: undefined };
+    results.set(REDIS_CEILING, { ...result, unexpected: 0 });
+    log(`  ${Math.round(redis.rps)} commands/s, p99 ${redis.p99Ms.toFixed(1)} ms`);
+  }
   for (const scenario of ordered) {
     const base = scenario.target === 'nginx' ? stack.publicUrl : stack.apiUrl(0);
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
@@ -85,7 +94,8 @@ const ms = (value: number) => value.toFixed(1);
 export function renderBench(report: BenchReport): string {
   const rows = report.results.map((r) => {
     const ratio = r.ratio === undefined ? 'ceiling' : `${Math.round(r.ratio * 100)}% of ${r.ceiling}`;
-    const cpu = `${Math.round((r.generatorCpuSeconds / r.requests) * 1e6)} µs`;
+    const byWrk = Object.keys(r.statuses).length > 0; // ceiling-redis is redis-benchmark's
+    const cpu = byWrk ? `${Math.round((r.generatorCpuSeconds / r.requests) * 1e6)} µs` : '-';
     const statuses = Object.entries(r.statuses)
       .map(([status, n]) => `${status}: ${n}`)
       .join(', ');

@@ -8,10 +8,13 @@ import { LocalStack } from '../stack.js';
 import { leaveSignalsToProgram } from '../supervisor/orphans.js';
 import { temporaryStackConfig } from '../temporary.js';
 import { renderBench, runBench, type BenchReport } from './bench.js';
-import { SCENARIOS } from './scenarios.js';
+import { REDIS_CEILING } from './redis-ceiling.js';
+import { BENCH_NGINX_LOCATIONS, SCENARIOS } from './scenarios.js';
+
+const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
-  --scenario NAME[,NAME]  ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+  --scenario NAME[,NAME]  ${ALL_SCENARIOS.join(', ')} (default: all)
   --duration SECONDS      each scenario's length (default 10)
   --connections N         wrk's connections (default 50)
   --json FILE             also write the results as JSON
@@ -37,8 +40,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     console.log(BENCH_USAGE);
     return 0;
   }
-  const scenarios = values.scenario?.split(',') ?? SCENARIOS.map((s) => s.name);
-  const unknown = scenarios.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  const scenarios = values.scenario?.split(',') ?? ALL_SCENARIOS;
+  const unknown = scenarios.filter((name) => !ALL_SCENARIOS.includes(name));
   const durationSeconds = Number(values.duration);
   const connections = Number(values.connections);
   if (unknown.length > 0 || !(durationSeconds >= 1) || !(connections >= 1) || values.target !== 'local') {
@@ -57,6 +60,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     apiRunner: 'dist',
     // Limits no benchmark reaches; the log level of a default deployment (one line per request).
     apiEnv: { NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', LOGIN_RATE_LIMIT_MAX: '100000000' },
+    nginxExtraLocations: BENCH_NGINX_LOCATIONS,
   });
   const stack = new LocalStack(config, { nginx: programs.nginx, log: (msg) => log(`  ${msg}`) });
   leaveSignalsToProgram();

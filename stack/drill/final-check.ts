@@ -42,6 +42,6 @@ export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops:
 }
 
 /** The API instances' key prefix: from the stack's apiEnv or the environment they inherit, else the default. */
-function keyPrefix(stack: LocalStack): string {
+export function keyPrefix(stack: LocalStack): string {
   return loadConfig({ KEY_PREFIX: stack.config.apiEnv.KEY_PREFIX ?? process.env.KEY_PREFIX }, false).redis.keyPrefix;
 }

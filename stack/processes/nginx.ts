@@ -19,7 +19,11 @@ export interface NginxSettings {
   statusPort: number;
   /** host:port of each API instance. */
   upstreams: string[];
+  /** Locations added to the public server (a benchmark's trivial route); none in any real deployment. */
+  extraLocations?: string;
 }
+
+const EXTRA_LOCATIONS_MARK = "    # (A benchmark's own stack adds its locations here: npm run bench.)";
 
 /** Renders nginx/nginx.conf for this host: every address local, every path inside files.dir. */
 export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Promise<NginxFiles> {
@@ -39,8 +43,9 @@ export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Pr
     NGINX_ACCESS_LOG: files.accessLog,
     NGINX_TEMP_DIR: files.tempDir,
   });
+  if (s.extraLocations && !config.includes(EXTRA_LOCATIONS_MARK)) throw new Error(`${TEMPLATE} lost its mark`);
   await mkdir(files.tempDir, { recursive: true });
-  await writeFile(files.conf, config);
+  await writeFile(files.conf, s.extraLocations ? config.replace(EXTRA_LOCATIONS_MARK, s.extraLocations) : config);
   return files;
 }
 
@@ -101,6 +106,7 @@ export const nginxTier: StackTier = {
       httpPort: config.httpPort,
       statusPort: config.statusPort,
       upstreams: config.apiPorts.map((port) => `${config.host}:${port}`),
+      extraLocations: config.nginxExtraLocations,
     });
     await testNginxConfig(host.nginxProgram, files);
     const route = '/api/v1/products?limit=1';
