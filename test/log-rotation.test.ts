@@ -105,3 +105,32 @@ t.test("NGINX's access log is rotated while NGINX writes on: the requests before
   t.ok(logged.includes('"request_id":"rot-39"'), 'the last request before the rotation is in a kept file');
   t.ok(logged.includes('"request_id":"rot-1000"'), 'requests after it land in the new file');
 });
+
+t.test('a process that logs on its hot path writes its log itself, and it still rotates', async (t) => {
+  const dir = t.testdir();
+  const child = new Supervised(
+    {
+      name: 'direct',
+      command: process.execPath,
+      // It stays up once it has written, as a server does: logs are rotated while their process runs.
+      args: ['-e', `${CHATTY}; setInterval(() => {}, 1000);`, '4000'],
+      log: path.join(dir, 'direct.log'),
+      logDirectly: true,
+      rotation: ROTATION,
+      cwd: dir,
+      detached: false,
+      ready: async () => undefined,
+      readyTimeoutMs: 1000,
+    },
+    () => {},
+  );
+  child.start(); // ~400 KB in ~2 s: the rotation check (every few seconds) finds it full at least once
+  t.teardown(() => child.stop());
+  await waitFor('a rotation', 15_000, async () => {
+    if (!existsSync(path.join(dir, 'direct.log.1'))) throw new Error('not rotated yet');
+  });
+  await child.stop();
+  const files = (await readdir(dir)).sort();
+  t.ok(files.length <= 1 + ROTATION.keep, `at most ${ROTATION.keep} rotated files (${files.join(', ')})`);
+  t.match(await readFile(path.join(dir, 'direct.log.1'), 'utf8'), /^\d{4}x/, 'the rotated file holds its lines');
+});

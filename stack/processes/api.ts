@@ -51,6 +51,7 @@ export async function apiProcess(
       command: process.execPath,
       args,
       log: files.log,
+      logDirectly: true,
       rotation: config.logRotation,
       cwd: files.dir,
       env,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../wait.js';
@@ -25,6 +26,11 @@ export interface ProcessSpec {
   outLog?: string;
   /** Logs it writes itself (NGINX's access log), rotated here by copy and truncation. */
   ownLogs?: string[];
+  /**
+   * stdout and stderr straight into `log` (no pipe through us), rotated like ownLogs: for a process that logs on
+   * its hot path (an API instance's line per request), where the pipe cost a quarter of its throughput.
+   */
+  logDirectly?: boolean;
   /** Both logs rotate by size (DEFAULT_LOG_ROTATION unless given). */
   rotation?: LogRotation;
   cwd: string;
@@ -76,13 +82,7 @@ export class Supervised {
   }
 
   start(): void {
-    const { command, args, cwd, env, detached } = this.spec;
-    const logs = this.openLogs();
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached });
-    child.stdin.end();
-    // Kept open across restarts: one writer per file, whichever child feeds it.
-    child.stdout.pipe(logs.out, { end: false });
-    child.stderr.pipe(logs.err, { end: false });
+    const child = this.spec.logDirectly ? this.spawnWritingLog() : this.spawnPiped();
     Object.assign(this, { child, paused: false, expectExit: false, crash: undefined });
     guardAgainstOrphans(child);
     const rotating = this.rotateOwnLogs();
@@ -162,9 +162,31 @@ export class Supervised {
     return this.exited;
   }
 
+  private spawnPiped(): ChildProcess {
+    const { command, args, cwd, env, detached } = this.spec;
+    const logs = this.openLogs();
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached });
+    child.stdin.end();
+    // Kept open across restarts: one writer per file, whichever child feeds it.
+    child.stdout.pipe(logs.out, { end: false });
+    child.stderr.pipe(logs.err, { end: false });
+    return child;
+  }
+
+  private spawnWritingLog(): ChildProcess {
+    const { command, args, cwd, env, detached, log } = this.spec;
+    const out = openSync(log, 'a');
+    try {
+      return spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached });
+    } finally {
+      closeSync(out);
+    }
+  }
+
   private rotateOwnLogs(): NodeJS.Timeout | undefined {
-    const { ownLogs, rotation = DEFAULT_LOG_ROTATION, name } = this.spec;
-    if (!ownLogs) return undefined;
+    const { rotation = DEFAULT_LOG_ROTATION, name } = this.spec;
+    const ownLogs = [...(this.spec.ownLogs ?? []), ...(this.spec.logDirectly ? [this.spec.log] : [])];
+    if (ownLogs.length === 0) return undefined;
     const timer = setInterval(async () => {
       for (const file of ownLogs) {
         await rotateIfFull(file, rotation).catch((err: Error) =>
