@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { rotateIfFull } from '../stack/supervisor/log-file.js';
-import { Supervised } from '../stack/supervisor/supervised.js';
+import { Supervised, type ProcessSpec } from '../stack/supervisor/supervised.js';
 import { waitFor } from './helpers/fixtures.js';
 import { call, fakeUpstream, startTestNginx } from './helpers/stack.js';
 
@@ -20,18 +20,19 @@ const burst = () => {
 burst();
 `;
 
-function chatty(dir: string, lines: number): Supervised {
+function chatty(dir: string, args: string[], more: Partial<ProcessSpec> = {}): Supervised {
   return new Supervised(
     {
       name: 'chatty',
       command: process.execPath,
-      args: ['-e', CHATTY, String(lines)],
+      args: ['-e', ...args],
       log: path.join(dir, 'chatty.log'),
       rotation: ROTATION,
       cwd: dir,
       detached: false,
       ready: async () => undefined,
       readyTimeoutMs: 1000,
+      ...more,
     },
     () => {},
   );
@@ -39,7 +40,7 @@ function chatty(dir: string, lines: number): Supervised {
 
 t.test("a supervised process's log rotates by size and keeps a bounded number of files", async (t) => {
   const dir = t.testdir();
-  const child = chatty(dir, 400); // ~40 KB: ten times the size limit
+  const child = chatty(dir, [CHATTY, '400']); // ~40 KB: ten times the size limit
   child.start();
   await child.whenExited();
   await child.stop();
@@ -108,22 +109,9 @@ t.test("NGINX's access log is rotated while NGINX writes on: the requests before
 
 t.test('a process that logs on its hot path writes its log itself, and it still rotates', async (t) => {
   const dir = t.testdir();
-  const child = new Supervised(
-    {
-      name: 'direct',
-      command: process.execPath,
-      // It stays up once it has written, as a server does: logs are rotated while their process runs.
-      args: ['-e', `${CHATTY}; setInterval(() => {}, 1000);`, '4000'],
-      log: path.join(dir, 'direct.log'),
-      logDirectly: true,
-      rotation: ROTATION,
-      cwd: dir,
-      detached: false,
-      ready: async () => undefined,
-      readyTimeoutMs: 1000,
-    },
-    () => {},
-  );
+  // It stays up once it has written, as a server does: logs are rotated while their process runs.
+  const keepUp = `${CHATTY}; setInterval(() => {}, 1000);`;
+  const child = chatty(dir, [keepUp, '4000'], { log: path.join(dir, 'direct.log'), logDirectly: true });
   child.start(); // ~400 KB in ~2 s: the rotation check (every few seconds) finds it full at least once
   t.teardown(() => child.stop());
   await waitFor('a rotation', 15_000, async () => {
