@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { findProgram, installMissing } from '../packages.js';
 import { waitFor } from '../wait.js';
+import { assertDockerReachable } from './docker-cli.js';
 
 /** What running Compose for real needs: Debian's engine and Compose v1, and debootstrap for the stand-in images. */
 export const COMPOSE_PACKAGES = [
@@ -15,23 +15,12 @@ export const COMPOSE_PACKAGES = [
 
 const ENGINE_START_TIMEOUT_MS = 60_000;
 
-/**
- * The docker client that matches Debian's engine. Another, newer client may come first on PATH
- * (/usr/local/bin): Debian's own is preferred, so client and engine speak the same API version.
- */
-export async function dockerProgram(): Promise<string> {
-  if (existsSync('/usr/bin/docker')) return '/usr/bin/docker';
-  const found = await findProgram('docker');
-  if (!found) throw new Error('docker is not installed (apt-get install docker.io)');
-  return found;
-}
-
-/** Whether an engine answers on the default socket. */
+/** Whether an engine answers on the default socket (through Debian's client, as every docker call here). */
 export async function engineAnswers(): Promise<boolean> {
-  const docker = await dockerProgram().catch(() => undefined);
-  if (!docker) return false;
-  const info = await execa(docker, ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 10_000 });
-  return info.exitCode === 0;
+  return assertDockerReachable().then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface Engine {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../layout.js';
 import { waitFor } from '../wait.js';
-import { dockerProgram } from './engine.js';
+import { DOCKER } from './docker-cli.js';
 
 const COMPOSE_FILE = path.join(repoRoot, 'compose.yml');
 const HEALTHY_TIMEOUT_MS = 180_000;
@@ -89,8 +89,7 @@ export class ComposeProject {
   }
 
   async state(service: string): Promise<ContainerState> {
-    const docker = await dockerProgram();
-    const { stdout } = await execa(docker, ['inspect', await this.container(service)]);
+    const { stdout } = await execa(DOCKER, ['inspect', await this.container(service)]);
     const [c] = JSON.parse(stdout) as Inspected[];
     if (!c) throw new Error(`${service}: docker inspect found nothing`);
     const passed = c.State.Health?.Log?.find((entry) => entry.ExitCode === 0);
@@ -123,9 +122,8 @@ export class ComposeProject {
    * start and each health change, by service, oldest first.
    */
   async events(since: number, until: number): Promise<{ service: string; status: string; at: number }[]> {
-    const docker = await dockerProgram();
     const filters = ['type=container', `label=com.docker.compose.project=${this.name}`].flatMap((f) => ['--filter', f]);
-    const { stdout } = await execa(docker, [
+    const { stdout } = await execa(DOCKER, [
       'events',
       ...['--since', String(since), '--until', String(until), '--format', '{{json .}}'],
       ...filters,
