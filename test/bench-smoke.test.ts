@@ -2,6 +2,7 @@ import t from 'tap';
 import { renderBench, runBench } from '../stack/bench/bench.js';
 import { REDIS_CEILING } from '../stack/bench/redis-ceiling.js';
 import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../stack/bench/scenarios.js';
+import { localTarget } from '../stack/bench/target.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 /**
@@ -13,7 +14,7 @@ t.test('every scenario runs under wrk and lands in the table, with its ceiling a
   const stack = await startTestStack(t, config);
   const scenarios = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
   const results = await runBench(
-    stack,
+    localTarget(stack),
     { scenarios, durationSeconds: 1, connections: 2, hotStock: 3 },
     config.dir,
     (m) => t.comment(m),

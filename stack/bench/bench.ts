@@ -1,7 +1,7 @@
 import { jsonRequest } from '../http.js';
-import type { LocalStack } from '../stack.js';
 import { SCENARIOS, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
+import type { BenchTarget } from './target.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 export interface BenchOptions {
@@ -33,7 +33,7 @@ export interface BenchReport {
 
 /** Runs each chosen scenario (ceilings first, so every ratio has its ceiling) against the stack. */
 export async function runBench(
-  stack: LocalStack,
+  target: BenchTarget,
   options: BenchOptions,
   dir: string,
   log: (msg: string) => void,
@@ -41,18 +41,18 @@ export async function runBench(
   const chosen = SCENARIOS.filter((s) => options.scenarios.includes(s.name));
   const needed = new Set(chosen.flatMap((s) => (s.ceiling ? [s.ceiling, s.name] : [s.name])));
   const ordered = SCENARIOS.filter((s) => needed.has(s.name)).sort((a, b) => Number(!!a.ceiling) - Number(!!b.ceiling));
-  const data: BenchData = await seedBenchData(stack, options.hotStock, log);
+  const data: BenchData = await seedBenchData(target, options.hotStock, log);
   const results = new Map<string, ScenarioResult>();
   if (options.scenarios.includes(REDIS_CEILING)) {
     log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
     const firstProduct = data.productIds[0] ?? '';
-    const redis = await redisCeiling(stack, firstProduct, options.connections, options.durationSeconds);
+    const redis = await redisCeiling(target, firstProduct, options.connections, options.durationSeconds);
     const result = { ...redis, name: REDIS_CEILING, what: REDIS_CEILING_WHAT, ceiling: undefined, ratio: undefined };
     results.set(REDIS_CEILING, { ...result, unexpected: 0 });
     log(`  ${Math.round(redis.rps)} commands/s, p99 ${redis.p99Ms.toFixed(1)} ms`);
   }
   for (const scenario of ordered) {
-    const base = scenario.target === 'nginx' ? stack.publicUrl : stack.apiUrl(0);
+    const base = scenario.target === 'nginx' ? target.publicUrl : target.directUrl;
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
     const wrk = await runWrk({
       url: base,
@@ -74,7 +74,7 @@ export async function runBench(
       ratio: ceiling ? wrk.rps / ceiling.rps : undefined,
       unexpected,
     };
-    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(stack, data, wrk);
+    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, wrk);
     results.set(scenario.name, result);
     log(
       `  ${Math.round(wrk.rps)} req/s, p99 ${wrk.p99Ms.toFixed(1)} ms, ${wrk.errors} errors, ${unexpected} unexpected`,
@@ -83,8 +83,8 @@ export async function runBench(
   return [...results.values()];
 }
 
-async function hotOutcome(stack: LocalStack, data: BenchData, wrk: WrkResult) {
-  const res = await jsonRequest(stack.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
+async function hotOutcome(target: BenchTarget, data: BenchData, wrk: WrkResult) {
+  const res = await jsonRequest(target.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
   return { stockAfter: Number(res.body.stock), sold: wrk.statuses['201'] ?? 0, initial: data.hot.stock };
 }
 

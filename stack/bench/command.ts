@@ -10,6 +10,7 @@ import { temporaryStackConfig } from '../temporary.js';
 import { renderBench, runBench, type BenchReport } from './bench.js';
 import { REDIS_CEILING } from './redis-ceiling.js';
 import { BENCH_NGINX_LOCATIONS, SCENARIOS } from './scenarios.js';
+import { localTarget } from './target.js';
 
 const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
 
@@ -67,7 +68,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   process.once('SIGINT', () => void stack.stop().then(() => process.exit(130)));
   try {
     await stack.start();
-    const results = await runBench(stack, { scenarios, durationSeconds, connections, hotStock: 1000 }, config.dir, log);
+    const options = { scenarios, durationSeconds, connections, hotStock: 1000 };
+    const results = await runBench(localTarget(stack), options, config.dir, log);
     const report: BenchReport = {
       machine: { cpus: os.availableParallelism(), node: process.version },
       connections,

@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import { keySchema } from '../../src/redis/keys.js';
-import { keyPrefix } from '../drill/final-check.js';
-import type { LocalStack } from '../stack.js';
+import type { BenchTarget } from './target.js';
 import type { WrkResult } from './wrk.js';
 
 export const REDIS_CEILING = 'ceiling-redis';
@@ -12,19 +11,18 @@ export const REDIS_CEILING_WHAT = "redis-benchmark: a catalog read's one command
  * per connection as the service does, with as many connections as the HTTP scenarios.
  */
 export async function redisCeiling(
-  stack: LocalStack,
+  target: BenchTarget,
   productId: string,
   connections: number,
   durationSeconds: number,
 ): Promise<WrkResult> {
-  const master = await stack.topology?.masterAddress();
-  if (!master) throw new Error('no Redis master to benchmark');
-  const key = keySchema(keyPrefix(stack)).product(productId);
+  const master = await target.master();
+  const key = keySchema(target.keyPrefix).product(productId);
   // About as long as the HTTP scenarios: a first short run tells the rate.
   const run = async (requests: number) => {
     const args = ['-h', master.host, '-p', String(master.port), '-c', String(connections), '-n', String(requests)];
     // redis-benchmark reads no REDISCLI_AUTH: the password of the benchmark's own throwaway stack goes in -a.
-    const auth = stack.config.redisPassword ? ['-a', stack.config.redisPassword] : [];
+    const auth = master.password ? ['-a', master.password] : [];
     const started = performance.now();
     const { stdout } = await execa('redis-benchmark', [...args, ...auth, '--csv', 'HGETALL', key]);
     const seconds = (performance.now() - started) / 1000;

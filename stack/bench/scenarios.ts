@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jsonRequest } from '../http.js';
-import type { LocalStack } from '../stack.js';
+import type { BenchTarget } from './target.js';
 import { getAny, logins, purchases } from './lua.js';
 
 /** What the scenarios need in the store: products, buyers with tokens, login accounts, one hot product. */
@@ -107,15 +107,15 @@ const ACCOUNTS = 10;
 const STOCK = 10_000_000;
 
 /** Through the API, as the admin: the catalog, the buyers (logged in), the hot product. */
-export async function seedBenchData(stack: LocalStack, hotStock: number, log: (msg: string) => void) {
-  const base = stack.publicUrl;
+export async function seedBenchData(target: BenchTarget, hotStock: number, log: (msg: string) => void) {
+  const base = target.publicUrl;
   const call = async (method: string, url: string, body: unknown, token?: string) => {
     const res = await jsonRequest(base, method, url, { body, token, timeoutMs: 10_000 });
     if (res.status >= 300) throw new Error(`seeding: ${method} ${url} answered ${res.status} ${res.text}`);
     return res.body;
   };
   const runId = randomBytes(4).toString('hex');
-  const admin = await call('POST', '/api/v1/auth/login', stack.credentials.admin);
+  const admin = await call('POST', '/api/v1/auth/login', target.admin);
   const product = (name: string, stock: number) =>
     call('POST', '/api/v1/products', { name, priceCents: 1000, stock }, admin.token).then((p) => p.id as string);
   log(`seeding ${PRODUCTS} products and ${BUYERS} buyers`);

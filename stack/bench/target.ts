@@ -1,0 +1,41 @@
+import type { Credentials } from '../credentials.js';
+import { keyPrefix } from '../drill/final-check.js';
+import type { LocalStack } from '../stack.js';
+
+/** Where a Redis node answers from this host, and with which password. */
+export interface RedisAddress {
+  host: string;
+  port: number;
+  password: string | undefined;
+}
+
+/**
+ * What a benchmark runs against, whichever way the system runs: NGINX's public URL, one instance without NGINX,
+ * the admin who seeds the catalog, and the master (for the Redis ceiling and for bulk loading).
+ */
+export interface BenchTarget {
+  kind: 'local' | 'compose';
+  publicUrl: string;
+  /** One API instance directly (what NGINX costs). */
+  directUrl: string;
+  admin: Credentials['admin'];
+  /** The service's key prefix, so that keys written here are the ones it reads. */
+  keyPrefix: string;
+  /** The master the Sentinels name now, reachable from this host. */
+  master(): Promise<RedisAddress>;
+}
+
+export function localTarget(stack: LocalStack): BenchTarget {
+  return {
+    kind: 'local',
+    publicUrl: stack.publicUrl,
+    directUrl: stack.apiUrl(0),
+    admin: stack.credentials.admin,
+    keyPrefix: keyPrefix(stack),
+    master: async () => {
+      const address = await stack.topology?.masterAddress();
+      if (!address) throw new Error('no Redis master');
+      return { host: address.host, port: address.port, password: stack.config.redisPassword };
+    },
+  };
+}
