@@ -4,6 +4,7 @@ import type { Keys } from '../redis/keys.js';
 import type { FailoverWatch, Lease } from '../redis/failover-watch.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
+import { execAndWait } from '../redis/exec-and-wait.js';
 import type { CreatePurchaseBody, Purchase } from '../schemas/purchases.js';
 import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
@@ -40,11 +41,16 @@ const fromHash = (h: Record<string, string>): Purchase => ({
 
 const toHash = (purchase: Purchase): string[] => Object.entries(purchase).flatMap(([k, v]) => [k, String(v)]);
 
-/** The key a request claimed: its Redis key and the exact pending value it wrote. */
+/** The key a request claims: its Redis key and the exact pending value it writes. */
 interface Claim {
   key: string;
   pending: string;
   fingerprint: string;
+}
+
+/** Whether the claim's SET wrote our pending value: undefined until it answered (it may have run even so). */
+interface ClaimState {
+  claimed: boolean | undefined;
 }
 
 // Outcomes after which the leased connection holds nothing pending (no WATCH, no reply in flight).
@@ -107,20 +113,11 @@ export class PurchaseStore {
       async (conn) => {
         if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
         const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, body);
-        // Whether our pending value was written: unknown until the SET answers (it may have run even so).
-        let claimed: boolean | undefined;
+        const claimState: ClaimState = { claimed: undefined };
         try {
-          if (claim) {
-            const lockMs = this.settings.idempotencyLockMs;
-            const previous = await conn.redis.set(claim.key, claim.pending, 'PX', lockMs, 'NX', 'GET');
-            claimed = previous === null;
-            if (previous !== null) {
-              return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
-            }
-          }
-          return { purchase: await this.transact(conn, userId, body, claim), replayed: false };
+          return await this.transact(conn, userId, body, claim, claimState);
         } catch (err) {
-          if (claim && claimed !== false) await this.freeClaim(claim);
+          if (claim && claimState.claimed !== false) await this.freeClaim(claim);
           throw err;
         }
       },
@@ -168,17 +165,24 @@ export class PurchaseStore {
     const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
     if (setErr || hashErr) throw setErr ?? hashErr;
     if (!hash.id) throw new PurchaseNotFound();
-    await this.awaitReplicas(conn, lease);
+    const { waitReplicas, waitTimeoutMs } = this.settings;
+    this.judgeDurability(waitReplicas === 0 ? 0 : await conn.redis.wait(waitReplicas, waitTimeoutMs), lease);
     this.metrics.idempotentReplays.inc();
     return fromHash(hash);
   }
 
+  /**
+   * Two round trips to the master: [claim the key, WATCH, the reads it guards] in one pipeline, then
+   * [MULTI … EXEC, WAIT] in one write. A pipeline keeps the order of its commands on the connection: the claim
+   * lands before the WATCH (our own SET must not trip it), and WAIT counts the replicas that have the EXEC.
+   */
   private async transact(
     conn: TxConnection,
     userId: string,
     body: CreatePurchaseBody,
     claim: Claim | undefined,
-  ): Promise<Purchase> {
+    claimState: ClaimState,
+  ): Promise<{ purchase: Purchase; replayed: boolean }> {
     const redis = conn.redis;
     const productKey = this.keys.product(body.productId);
     const purchaseId = uuidv7();
@@ -186,18 +190,25 @@ export class PurchaseStore {
       if (attempt > 0) await pause(Math.random() * Math.min(attempt, 10));
       if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
       const generation = conn.generation;
-      // WATCH and the reads it guards in one round trip: a pipeline keeps their order on the connection.
-      const reads = redis
-        .pipeline()
-        .watch(claim ? [productKey, claim.key] : [productKey])
-        .hmget(productKey, 'priceCents', 'stock');
+      const claiming = claim !== undefined && claimState.claimed === undefined;
+      const reads = redis.pipeline();
+      if (claiming) reads.set(claim.key, claim.pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
+      reads.watch(claim ? [productKey, claim.key] : [productKey]).hmget(productKey, 'priceCents', 'stock');
       if (claim) reads.get(claim.key);
       const results = ((await reads.exec()) ?? []) as [Error | null, unknown][];
       const readError = results.find(([err]) => err)?.[0];
       if (readError) throw readError;
-      const fields = results[1]![1] as (string | null)[];
-      const current = results[2]?.[1] as string | null | undefined;
-      const [price, stock] = fields;
+      const guarded = claiming ? results.slice(1) : results;
+      if (claiming) {
+        const previous = results[0]![1] as string | null;
+        claimState.claimed = previous === null;
+        if (previous !== null) {
+          await redis.unwatch();
+          return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
+        }
+      }
+      const [price, stock] = guarded[1]![1] as (string | null)[];
+      const current = guarded[2]?.[1] as string | null | undefined;
       if (price == null || stock == null) {
         await redis.unwatch();
         throw new ProductNotFound();
@@ -227,40 +238,42 @@ export class PurchaseStore {
         totalCents: unitPriceCents * body.quantity,
         createdAt: now,
       };
-      const tx = redis
-        .multi()
-        .hincrby(productKey, 'stock', -body.quantity)
-        .hset(productKey, 'updatedAt', now)
-        .hset(this.keys.purchase(purchase.id), toHash(purchase))
-        .zadd(this.keys.purchaseIndex(), 0, purchase.id)
-        .zadd(this.keys.userPurchases(userId), 0, purchase.id);
-      if (claim) {
-        tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
-      }
-      const result = await tx.exec();
-      if (result === null) {
+      const { replies, acked } = await execAndWait(
+        redis,
+        (tx) => {
+          tx.hincrby(productKey, 'stock', -body.quantity)
+            .hset(productKey, 'updatedAt', now)
+            .hset(this.keys.purchase(purchase.id), toHash(purchase))
+            .zadd(this.keys.purchaseIndex(), 0, purchase.id)
+            .zadd(this.keys.userPurchases(userId), 0, purchase.id);
+          if (claim) {
+            tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
+          }
+        },
+        this.waitSettings(),
+      );
+      if (replies === null) {
         this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first
         continue;
       }
-      const failed = result.find(([err]) => err);
-      if (failed) throw failed[0]; // never acknowledge a transaction that did not fully apply
-
-      await this.awaitReplicas(conn, lease);
+      this.judgeDurability(acked, lease);
       this.metrics.unitsSold.inc(body.quantity);
       this.metrics.revenueCents.inc(purchase.totalCents);
-      return purchase;
+      return { purchase, replayed: false };
     }
     throw new TooMuchContention();
   }
 
+  private waitSettings() {
+    return { replicas: this.settings.waitReplicas, timeoutMs: this.settings.waitTimeoutMs };
+  }
+
   /**
-   * WAIT on the connection that wrote: answer 201 only once a replica has the write, and only if the
-   * Sentinels raised no doubt about the master since `lease` was taken (else that replica may be repointed
-   * and the write discarded).
+   * Answer 201 only once a replica has the write (`acked`: WAIT's count), and only if the Sentinels raised no
+   * doubt about the master since `lease` was taken (else that replica may be repointed and the write discarded).
    */
-  private async awaitReplicas(conn: TxConnection, lease: Lease): Promise<void> {
-    const { waitReplicas, waitTimeoutMs } = this.settings;
-    const acked = waitReplicas === 0 ? 0 : await conn.redis.wait(waitReplicas, waitTimeoutMs);
+  private judgeDurability(acked: number, lease: Lease): void {
+    const { waitReplicas } = this.settings;
     if (acked < waitReplicas) {
       this.metrics.waits.inc({ result: 'timeout' });
       throw new NotDurable();
