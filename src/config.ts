@@ -38,6 +38,8 @@ export const EnvSchema = Type.Object({
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_EXPIRES_IN_SECONDS: PositiveInt(3600),
   BCRYPT_COST: Type.Integer({ minimum: 4, maximum: 15, default: 10 }),
+  BCRYPT_THREADS: PositiveInt(1, 64),
+  BCRYPT_MAX_QUEUE: PositiveInt(64),
   ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3, maxLength: 32 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 72 })),
 
@@ -82,7 +84,7 @@ export interface Config {
   auth: {
     jwtSecret: string;
     jwtExpiresInSeconds: number;
-    bcryptCost: number;
+    passwords: { cost: number; threads: number; maxQueue: number };
     admin: { username: string; password: string } | undefined;
   };
   rateLimit: { max: number; loginMax: number; windowMs: number };
@@ -142,7 +144,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
       jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
-      bcryptCost: env.BCRYPT_COST,
+      passwords: { cost: env.BCRYPT_COST, threads: env.BCRYPT_THREADS, maxQueue: env.BCRYPT_MAX_QUEUE },
       admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     },
     rateLimit: { max: env.RATE_LIMIT_MAX, loginMax: env.LOGIN_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },

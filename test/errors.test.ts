@@ -27,6 +27,7 @@ const CONTRACT: Record<string, [statusCode: number, code: string]> = {
   NotDurable: [503, 'NOT_DURABLE'],
   TooMuchContention: [503, 'TRY_AGAIN'],
   ServiceUnavailable: [503, 'SERVICE_UNAVAILABLE'],
+  Busy: [503, 'BUSY'],
   InternalError: [500, 'INTERNAL_ERROR'],
 };
 

@@ -1,10 +1,10 @@
-import bcrypt from 'bcryptjs';
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { Role, UpdateUserBody, User } from '../schemas/users.js';
 import { UserNotFound, UsernameTaken } from '../errors.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
+import type { Passwords } from '../passwords/passwords.js';
 
 interface UserRecord extends User {
   passwordHash: string;
@@ -34,7 +34,7 @@ export class UserStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly bcryptCost: number,
+    private readonly passwords: Passwords,
   ) {}
 
   async create(input: { username: string; password: string; email?: string | undefined; role?: Role }): Promise<User> {
@@ -44,7 +44,7 @@ export class UserStore {
       username: input.username,
       email: input.email ?? null,
       role: input.role ?? 'customer',
-      passwordHash: await bcrypt.hash(input.password, this.bcryptCost),
+      passwordHash: await this.passwords.hash(input.password),
       sessionVersion: 0,
       createdAt: now,
       updatedAt: now,
@@ -73,8 +73,8 @@ export class UserStore {
     const id = await this.redis.hget(this.keys.usernames(), username.toLowerCase());
     const hash = id ? await this.redis.hgetall(this.keys.user(id)) : {};
     const record = hash.id ? fromHash(hash) : undefined;
-    this.dummyHash ??= bcrypt.hash('evergreen-timing-equaliser', this.bcryptCost);
-    const ok = await bcrypt.compare(password, record?.passwordHash ?? (await this.dummyHash));
+    this.dummyHash ??= this.passwords.hash('evergreen-timing-equaliser');
+    const ok = await this.passwords.compare(password, record?.passwordHash ?? (await this.dummyHash));
     return ok && record ? { user: toUser(record), sessionVersion: record.sessionVersion } : null;
   }
 
@@ -91,7 +91,7 @@ export class UserStore {
     if (patch.username !== undefined) fields.username = patch.username;
     if (patch.email !== undefined) fields.email = patch.email ?? '';
     if (patch.role !== undefined) fields.role = patch.role;
-    if (patch.password !== undefined) fields.passwordHash = await bcrypt.hash(patch.password, this.bcryptCost);
+    if (patch.password !== undefined) fields.passwordHash = await this.passwords.hash(patch.password);
     const result = await this.redis.updateUser(
       this.keys.user(id),
       this.keys.usernames(),

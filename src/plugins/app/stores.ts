@@ -3,6 +3,7 @@ import { UserStore } from '../../stores/user-store.js';
 import { ProductStore } from '../../stores/product-store.js';
 import { PurchaseStore } from '../../stores/purchase-store.js';
 import { TokenStore } from '../../stores/token-store.js';
+import { Passwords } from '../../passwords/passwords.js';
 
 export interface Stores {
   users: UserStore;
@@ -22,8 +23,10 @@ export default fp(
   async (app) => {
     const { master, catalogReads, pool, watch, keys } = app.redis;
     const { auth, purchases, redis } = app.config;
+    const passwords = new Passwords(auth.passwords);
+    app.addHook('onClose', () => passwords.close());
     const stores: Stores = {
-      users: new UserStore(master, keys, auth.bcryptCost),
+      users: new UserStore(master, keys, passwords),
       products: new ProductStore(master, catalogReads, keys),
       purchases: new PurchaseStore(
         master,
