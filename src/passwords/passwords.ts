@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Busy } from '../errors.js';
 import type { PasswordJob } from './worker.js';
@@ -10,6 +12,10 @@ export interface PasswordSettings {
   maxQueue: number;
 }
 
+// The worker beside this file: worker.js once built, worker.ts when run from source under tsx (which rewrites
+// `.js` to `.ts` only for imports made by TypeScript files, not for piscina's own import of the worker).
+const WORKER = new URL(`./worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+
 /**
  * bcrypt (bcryptjs) on worker threads (piscina): a hash takes ~80 ms of CPU at cost 10, which on the event loop
  * would stall every request of the instance, catalog reads included, for as long as a login storm lasts.
@@ -19,7 +25,7 @@ export class Passwords {
 
   constructor(private readonly settings: PasswordSettings) {
     this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
+      filename: WORKER,
       minThreads: settings.threads,
       maxThreads: settings.threads,
       maxQueue: settings.maxQueue,
