@@ -160,7 +160,12 @@ t.test('a stack with monitoring: every target up, every panel and rule backed by
       status: 200,
       ms: Number,
     });
-    const access = await readFile(layout.nginx.accessLog, 'utf8');
+    // NGINX buffers its access log (flushed within a second): wait for the line.
+    const access = await waitFor('the request in the access log', 5000, async () => {
+      const text = await readFile(layout.nginx.accessLog, 'utf8');
+      if (!text.includes(id)) throw new Error('not flushed yet');
+      return text;
+    });
     t.match(access, `"request_id":"${id}"`, "NGINX's access log names the same id");
   });
 
