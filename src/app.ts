@@ -67,14 +67,17 @@ export async function buildApp(config: Config) {
   app.decorate('config', config);
   app.setValidatorCompiler(validatorCompiler);
   for (const schema of [ErrorSchema, UserSchema, ProductSchema, PurchaseSchema]) app.addSchema(schema);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request, and need no promise.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     const line = { method: request.method, route: route ?? request.url, status: reply.statusCode };
     const level = route !== undefined && PROBE_ROUTES.has(route) ? 'debug' : 'info';
     request.log[level]({ ...line, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    done();
   });
 
   await app.register(errorHandler);
