@@ -1,8 +1,10 @@
 import { jsonRequest } from '../http.js';
-import { SCENARIOS, seedBenchData, type BenchData } from './scenarios.js';
+import { renderMixed, runMixed, type MixedOutcome } from './mixed.js';
+import { MIXED, SCALE, WRK_SCENARIOS, measure, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
+import { SCALE_DEFAULT_SIZE, renderScale, runScale, type ScaleOutcome } from './scale.js';
 import type { BenchTarget } from './target.js';
-import { runWrk, type WrkResult } from './wrk.js';
+import type { WrkResult } from './wrk.js';
 
 export interface BenchOptions {
   scenarios: string[];
@@ -10,6 +12,11 @@ export interface BenchOptions {
   connections: number;
   /** Units of the hot product: sold out early in a run, so the rest of it measures refusals. */
   hotStock: number;
+  /** Products and purchases the scale scenario bulk-loads (1,000,000 each unless given). */
+  scaleProducts?: number;
+  scalePurchases?: number;
+  /** Wrapped around each scenario's load and nothing else (--profile starts and stops CPU profiles with it). */
+  aroundScenario?: <T>(name: string, run: () => Promise<T>) => Promise<T>;
 }
 
 export interface ScenarioResult extends WrkResult {
@@ -22,6 +29,10 @@ export interface ScenarioResult extends WrkResult {
   unexpected: number;
   /** The hot product's stock after its run (must be exactly 0), and the 201s (must equal its initial stock). */
   hot?: { stockAfter: number; sold: number; initial: number };
+  /** mixed: the reads alone and the login storm (the row is the reads under it). */
+  mixed?: MixedOutcome;
+  /** scale: the bulk load and each scenario at both sizes (the row is catalog-get at scale). */
+  scale?: ScaleOutcome;
 }
 
 export interface BenchReport {
@@ -38,47 +49,52 @@ export async function runBench(
   dir: string,
   log: (msg: string) => void,
 ): Promise<ScenarioResult[]> {
-  const chosen = SCENARIOS.filter((s) => options.scenarios.includes(s.name));
+  const chosen = WRK_SCENARIOS.filter((s) => options.scenarios.includes(s.name));
   const needed = new Set(chosen.flatMap((s) => (s.ceiling ? [s.ceiling, s.name] : [s.name])));
-  const ordered = SCENARIOS.filter((s) => needed.has(s.name)).sort((a, b) => Number(!!a.ceiling) - Number(!!b.ceiling));
+  const ordered = WRK_SCENARIOS.filter((s) => needed.has(s.name)).sort(
+    (a, b) => Number(!!a.ceiling) - Number(!!b.ceiling),
+  );
+  const around = options.aroundScenario ?? ((_name, run) => run());
   const data: BenchData = await seedBenchData(target, options.hotStock, log);
   const results = new Map<string, ScenarioResult>();
   if (options.scenarios.includes(REDIS_CEILING)) {
     log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
     const firstProduct = data.productIds[0] ?? '';
-    const redis = await redisCeiling(target, firstProduct, options.connections, options.durationSeconds);
+    const redis = await around(REDIS_CEILING, () =>
+      redisCeiling(target, firstProduct, options.connections, options.durationSeconds),
+    );
     const result = { ...redis, name: REDIS_CEILING, what: REDIS_CEILING_WHAT, ceiling: undefined, ratio: undefined };
     results.set(REDIS_CEILING, { ...result, unexpected: 0 });
     log(`  ${Math.round(redis.rps)} commands/s, p99 ${redis.p99Ms.toFixed(1)} ms`);
   }
+  const run = { connections: options.connections, durationSeconds: options.durationSeconds, dir };
   for (const scenario of ordered) {
     const base = scenario.target === 'nginx' ? target.publicUrl : target.directUrl;
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
-    const wrk = await runWrk({
-      url: base,
-      requestLua: scenario.lua(data),
-      connections: options.connections,
-      durationSeconds: options.durationSeconds,
-      dir,
-      name: scenario.name,
-    });
+    const measured = await around(scenario.name, () => measure(scenario, target, data, run));
     const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;
-    const unexpected = Object.entries(wrk.statuses)
-      .filter(([status]) => !scenario.expected.includes(status))
-      .reduce((sum, [, n]) => sum + n, 0);
     const result: ScenarioResult = {
-      ...wrk,
+      ...measured,
       name: scenario.name,
       what: scenario.what,
       ceiling: scenario.ceiling,
-      ratio: ceiling ? wrk.rps / ceiling.rps : undefined,
-      unexpected,
+      ratio: ceiling ? measured.rps / ceiling.rps : undefined,
     };
-    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, wrk);
+    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, measured);
     results.set(scenario.name, result);
     log(
-      `  ${Math.round(wrk.rps)} req/s, p99 ${wrk.p99Ms.toFixed(1)} ms, ${wrk.errors} errors, ${unexpected} unexpected`,
+      `  ${Math.round(measured.rps)} req/s, p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.errors} errors, ` +
+        `${measured.unexpected} unexpected`,
     );
+  }
+  if (options.scenarios.includes(MIXED)) {
+    results.set(MIXED, await around(MIXED, () => runMixed(target, data, run, log)));
+  }
+  // Last: what it loads stays in the store.
+  if (options.scenarios.includes(SCALE)) {
+    const products = options.scaleProducts ?? SCALE_DEFAULT_SIZE;
+    const purchases = options.scalePurchases ?? SCALE_DEFAULT_SIZE;
+    results.set(SCALE, await around(SCALE, () => runScale(target, data, { ...run, products, purchases }, log)));
   }
   return [...results.values()];
 }
@@ -113,5 +129,9 @@ export function renderBench(report: BenchReport): string {
     ...(hot
       ? ['', `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal)`]
       : []),
+    ...report.results.flatMap((r) => {
+      const lines = [...renderMixed(r), ...renderScale(r)];
+      return lines.length > 0 ? ['', ...lines] : [];
+    }),
   ].join('\n');
 }

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { jsonRequest } from '../http.js';
 import type { BenchTarget } from './target.js';
 import { getAny, logins, purchases } from './lua.js';
+import { runWrk, type WrkResult } from './wrk.js';
 
 /** What the scenarios need in the store: products, buyers with tokens, login accounts, one hot product. */
 export interface BenchData {
   runId: string;
   productIds: string[];
+  /** The buyers' ids, in the order of their tokens. */
+  userIds: string[];
   tokens: string[];
   accounts: { username: string; password: string }[];
   hot: { id: string; stock: number };
@@ -36,7 +39,8 @@ export const BENCH_NGINX_LOCATIONS = `    location = /bench/live {
       proxy_pass http://api/health/live;
     }`;
 
-export const SCENARIOS: Scenario[] = [
+/** The scenarios that are one wrk run each. */
+export const WRK_SCENARIOS: Scenario[] = [
   {
     name: 'ceiling-http',
     target: 'nginx',
@@ -100,11 +104,56 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** Scenarios of several runs each (mixed.ts, scale.ts), run after the others; scale last, as it grows the store. */
+export const MIXED = 'mixed';
+export const SCALE = 'scale';
+
+/** Every scenario by name, in the order they run (the Redis ceiling aside). */
+export const SCENARIOS: { name: string }[] = [...WRK_SCENARIOS, { name: MIXED }, { name: SCALE }];
+
+export function wrkScenario(name: string): Scenario {
+  const scenario = WRK_SCENARIOS.find((s) => s.name === name);
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  return scenario;
+}
+
+/** One wrk run's figures, with the answers the scenario did not expect counted. */
+export interface Measured extends WrkResult {
+  unexpected: number;
+}
+
+export interface MeasureRun {
+  connections: number;
+  durationSeconds: number;
+  /** Where wrk's script is written. */
+  dir: string;
+  /** The script's name, when a scenario runs more than once. */
+  runName?: string;
+}
+
+/** Runs one scenario under wrk against the target with the given data. */
+export async function measure(scenario: Scenario, target: BenchTarget, data: BenchData, run: MeasureRun) {
+  const wrk = await runWrk({
+    url: scenario.target === 'nginx' ? target.publicUrl : target.directUrl,
+    requestLua: scenario.lua(data),
+    connections: run.connections,
+    durationSeconds: run.durationSeconds,
+    dir: run.dir,
+    name: run.runName ?? scenario.name,
+  });
+  return { ...wrk, unexpected: unexpectedAnswers(wrk.statuses, scenario.expected) } satisfies Measured;
+}
+
+export const unexpectedAnswers = (statuses: Record<string, number>, expected: string[]) =>
+  Object.entries(statuses)
+    .filter(([status]) => !expected.includes(status))
+    .reduce((sum, [, n]) => sum + n, 0);
+
 const PRODUCTS = 200;
 const BUYERS = 50;
 const ACCOUNTS = 10;
 // Plenty for a run at thousands of purchases a second: the spread scenario must never sell out.
-const STOCK = 10_000_000;
+export const STOCK = 10_000_000;
 
 /** Through the API, as the admin: the catalog, the buyers (logged in), the hot product. */
 export async function seedBenchData(target: BenchTarget, hotStock: number, log: (msg: string) => void) {
@@ -125,11 +174,12 @@ export async function seedBenchData(target: BenchTarget, hotStock: number, log: 
     username: `bench-${runId}-${i + 1}`,
     password: `bench-${runId}-password`,
   }));
+  const userIds: string[] = [];
   const tokens: string[] = [];
   for (const account of accounts) {
-    await call('POST', '/api/v1/auth/register', account);
+    userIds.push((await call('POST', '/api/v1/auth/register', account)).id as string);
     tokens.push((await call('POST', '/api/v1/auth/login', account)).token as string);
   }
   const hot = { id: await product(`Bench ${runId} hot`, hotStock), stock: hotStock };
-  return { runId, productIds, tokens, accounts: accounts.slice(0, ACCOUNTS), hot } satisfies BenchData;
+  return { runId, productIds, userIds, tokens, accounts: accounts.slice(0, ACCOUNTS), hot } satisfies BenchData;
 }
