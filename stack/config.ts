@@ -88,6 +88,8 @@ export interface StackConfig {
   apiEnv: Record<string, string>;
   /** NGINX locations a benchmark adds to the public server (its ceiling's trivial route); none otherwise. */
   nginxExtraLocations?: string;
+  /** Node inspector ports, one per API instance (a benchmark's CPU profiles); none in any real deployment. */
+  apiInspectPorts?: number[];
 }
 
 export interface MonitoringConfig {

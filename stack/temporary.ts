@@ -10,7 +10,7 @@ import { DEFAULT_LOG_ROTATION } from './supervisor/log-file.js';
 /** What differs between the throwaway stacks of the tests and of the drill. */
 export type TemporarySettings = Pick<
   StackConfig,
-  'downAfterMs' | 'failoverTimeoutMs' | 'admin' | 'apiRunner' | 'apiEnv' | 'nginxExtraLocations'
+  'downAfterMs' | 'failoverTimeoutMs' | 'admin' | 'apiRunner' | 'apiEnv' | 'nginxExtraLocations' | 'apiInspectPorts'
 > & {
   /** Also run Prometheus, Alertmanager, the exporters and the alert log (slower to start). */
   monitoring?: boolean;

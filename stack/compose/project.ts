@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -77,8 +77,12 @@ export class ComposeProject {
   }
 
   /** Stops and removes the containers and network; the volumes too when asked. */
-  down(options: { volumes: boolean }): Promise<string> {
-    return this.compose(['down', '--timeout', '20', ...(options.volumes ? ['--volumes'] : [])]);
+  async down(options: { volumes: boolean }): Promise<string> {
+    const output = await this.compose(['down', '--timeout', '20', ...(options.volumes ? ['--volumes'] : [])]);
+    // The empty env file goes with the project (a later command writes it again).
+    if (this.envFile) await rm(this.envFile, { force: true });
+    this.envFile = undefined;
+    return output;
   }
 
   /** The container id of a service (its first container). */

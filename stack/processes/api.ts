@@ -27,10 +27,13 @@ export async function apiProcess(
 ): Promise<Supervised> {
   const files = stateLayout(config.dir).api(port);
   await mkdir(files.dir, { recursive: true });
-  const args =
-    config.apiRunner === 'dist'
+  const inspectPort = config.apiInspectPorts?.[config.apiPorts.indexOf(port)];
+  const args = [
+    ...(inspectPort === undefined ? [] : [`--inspect=${config.host}:${inspectPort}`]),
+    ...(config.apiRunner === 'dist'
       ? ['--enable-source-maps', builtServer]
-      : ['--import', fileURLToPath(import.meta.resolve('tsx')), SOURCE_SERVER];
+      : ['--import', fileURLToPath(import.meta.resolve('tsx')), SOURCE_SERVER]),
+  ];
   const env = {
     ...config.apiEnv,
     HOST: config.host,

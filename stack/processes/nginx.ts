@@ -23,7 +23,7 @@ export interface NginxSettings {
   extraLocations?: string;
 }
 
-const EXTRA_LOCATIONS_MARK = "    # (A benchmark's own stack adds its locations here: npm run bench.)";
+export const EXTRA_LOCATIONS_MARK = "    # (A benchmark's own stack adds its locations here: npm run bench.)";
 
 /** Renders nginx/nginx.conf for this host: every address local, every path inside files.dir. */
 export async function renderNginxConfig(files: NginxFiles, s: NginxSettings): Promise<NginxFiles> {
