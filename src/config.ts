@@ -46,6 +46,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_MAX: PositiveInt(600),
   LOGIN_RATE_LIMIT_MAX: PositiveInt(10),
   RATE_LIMIT_WINDOW_MS: PositiveInt(60000),
+  RATE_LIMIT_SYNC_MS: PositiveInt(50, 10000),
 
   IDEMPOTENCY_TTL_SECONDS: PositiveInt(86400),
   IDEMPOTENCY_LOCK_MS: PositiveInt(10000),
@@ -87,7 +88,7 @@ export interface Config {
     passwords: { cost: number; threads: number; maxQueue: number };
     admin: { username: string; password: string } | undefined;
   };
-  rateLimit: { max: number; loginMax: number; windowMs: number };
+  rateLimit: { max: number; loginMax: number; windowMs: number; syncMs: number };
   purchases: {
     idempotencyTtlSeconds: number;
     idempotencyLockMs: number;
@@ -147,7 +148,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       passwords: { cost: env.BCRYPT_COST, threads: env.BCRYPT_THREADS, maxQueue: env.BCRYPT_MAX_QUEUE },
       admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     },
-    rateLimit: { max: env.RATE_LIMIT_MAX, loginMax: env.LOGIN_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    rateLimit: {
+      max: env.RATE_LIMIT_MAX,
+      loginMax: env.LOGIN_RATE_LIMIT_MAX,
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      syncMs: env.RATE_LIMIT_SYNC_MS,
+    },
     purchases: {
       idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
       idempotencyLockMs: env.IDEMPOTENCY_LOCK_MS,

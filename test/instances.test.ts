@@ -106,6 +106,18 @@ t.test('a logout on one instance revokes the token on the other', async (t) => {
   assertError(t, await call(two, 'GET', '/api/v1/users/me', { auth: user.auth }), 401, 'UNAUTHORIZED');
 });
 
+t.test('the general limit holds across both instances, counted in Redis between requests', async (t) => {
+  const strict = { RATE_LIMIT_MAX: '6', RATE_LIMIT_SYNC_MS: '10' };
+  const apps: App[] = [await startApp(t, topo, strict), await startApp(t, topo, strict)];
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    statuses.push((await call(apps[i % 2]!, 'GET', '/api/v1/products', { ip: '10.3.0.2' })).status);
+    // Paced slower than the sync: each instance has heard the other's hits (a burst may overshoot by a sync's worth).
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  t.same(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six requests in all, whichever instance takes them');
+});
+
 t.test('the login limit holds across both instances', async (t) => {
   const strict = { LOGIN_RATE_LIMIT_MAX: '4' };
   const apps: App[] = [await startApp(t, topo, strict), await startApp(t, topo, strict)];

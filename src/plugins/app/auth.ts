@@ -34,7 +34,7 @@ export default fp(
     // does not have (`undefinedundefined-`). Fails open like the general limit: a failover must not block logins.
     const { rateLimit: counters, keys } = app.redis;
     const { loginMax, windowMs } = app.config.rateLimit;
-    const count = (key: string) => counters.countHit(key, windowMs).catch(() => undefined);
+    const count = (key: string) => counters.countHits(key, windowMs, 1).catch(() => undefined);
     app.decorate('limitLoginAttempts', async (request: FastifyRequest, reply: FastifyReply) => {
       const username = String((request.body as { username?: unknown }).username).toLowerCase();
       const [byIp, byUser] = await Promise.all([

@@ -4,10 +4,10 @@ import { updateUser } from './update-user.js';
 import { deleteUser } from './delete-user.js';
 import { updateIfExists } from './update-if-exists.js';
 import { releaseIfEqual } from './release-if-equal.js';
-import { countHit } from './count-hit.js';
+import { countHits } from './count-hit.js';
 
 /** Registered with defineCommand, which re-sends a script that a restarted or promoted node does not have. */
-const scripts = { createUser, updateUser, deleteUser, updateIfExists, releaseIfEqual, countHit };
+const scripts = { createUser, updateUser, deleteUser, updateIfExists, releaseIfEqual, countHits };
 
 export function defineScripts(redis: Redis): void {
   for (const [name, definition] of Object.entries(scripts)) redis.defineCommand(name, definition);
@@ -22,6 +22,6 @@ declare module 'ioredis' {
     deleteUser(userKey: string, usernamesKey: string, indexKey: string, userId: string): Result<0 | 1, Context>;
     updateIfExists(key: string, ...fieldsAndValues: Arg[]): Result<string[], Context>;
     releaseIfEqual(key: string, expected: string): Result<0 | 1, Context>;
-    countHit(key: string, windowMs: number): Result<[number, number], Context>;
+    countHits(key: string, windowMs: number, hits: number): Result<[number, number], Context>;
   }
 }
