@@ -39,7 +39,7 @@ export const EnvSchema = Type.Object({
   JWT_EXPIRES_IN_SECONDS: PositiveInt(3600),
   BCRYPT_COST: Type.Integer({ minimum: 4, maximum: 15, default: 10 }),
   BCRYPT_THREADS: PositiveInt(1, 64),
-  BCRYPT_MAX_QUEUE: PositiveInt(64),
+  BCRYPT_MAX_WAIT_MS: PositiveInt(1000, 60000),
   ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3, maxLength: 32 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 72 })),
 
@@ -85,7 +85,7 @@ export interface Config {
   auth: {
     jwtSecret: string;
     jwtExpiresInSeconds: number;
-    passwords: { cost: number; threads: number; maxQueue: number };
+    passwords: { cost: number; threads: number; maxWaitMs: number };
     admin: { username: string; password: string } | undefined;
   };
   rateLimit: { max: number; loginMax: number; windowMs: number; syncMs: number };
@@ -145,7 +145,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
       jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
-      passwords: { cost: env.BCRYPT_COST, threads: env.BCRYPT_THREADS, maxQueue: env.BCRYPT_MAX_QUEUE },
+      passwords: { cost: env.BCRYPT_COST, threads: env.BCRYPT_THREADS, maxWaitMs: env.BCRYPT_MAX_WAIT_MS },
       admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     },
     rateLimit: {

@@ -8,12 +8,13 @@ export interface PasswordSettings {
   cost: number;
   /** Worker threads per instance. */
   threads: number;
-  /** Jobs waiting for a thread, beyond which a request is refused (503 BUSY) instead of queued. */
-  maxQueue: number;
+  /** The longest a job may be expected to wait for a thread; beyond it a sign-in is refused (503 BUSY). */
+  maxWaitMs: number;
 }
 
 // The worker beside this file: worker.js once built, worker.ts when run from source under tsx (which rewrites
 // `.js` to `.ts` only for imports made by TypeScript files, not for piscina's own import of the worker).
+const RECENT_WEIGHT = 0.2;
 const WORKER = new URL(`./worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
 /**
@@ -22,13 +23,14 @@ const WORKER = new URL(`./worker${path.extname(fileURLToPath(import.meta.url))}`
  */
 export class Passwords {
   private readonly pool: Piscina<PasswordJob, string | boolean>;
+  /** Submission-to-answer time of recent jobs, smoothed. */
+  private recentMs = 0;
 
   constructor(private readonly settings: PasswordSettings) {
     this.pool = new Piscina({
       filename: WORKER,
       minThreads: settings.threads,
       maxThreads: settings.threads,
-      maxQueue: settings.maxQueue,
       idleTimeout: Infinity,
     });
   }
@@ -45,9 +47,25 @@ export class Passwords {
     return this.pool.destroy();
   }
 
-  private run(job: PasswordJob): Promise<string | boolean> {
-    // A full queue: more sign-ins than the threads can hash in time; the client retries shortly.
-    if (this.pool.queueSize >= this.settings.maxQueue) return Promise.reject(new Busy());
-    return this.pool.run(job);
+  private async run(job: PasswordJob): Promise<string | boolean> {
+    // More sign-ins waiting than the threads can hash in time: refused at once (the client retries shortly)
+    // rather than left waiting until NGINX times the request out and counts the instance as failed.
+    if (this.pool.queueSize > 0 && this.expectedWaitMs() > this.settings.maxWaitMs) throw new Busy();
+    const started = performance.now();
+    try {
+      return await this.pool.run(job);
+    } finally {
+      this.recentMs += (performance.now() - started - this.recentMs) * RECENT_WEIGHT;
+    }
+  }
+
+  /**
+   * The longer of: the jobs ahead times how long a job has run on average (NaN before the first), and how long
+   * recent jobs took from submission to answer (it rises when the hashes share the CPU with everything else).
+   */
+  private expectedWaitMs(): number {
+    const meanMs = this.pool.histogram.runTime.mean;
+    const ahead = meanMs > 0 ? (this.pool.queueSize * meanMs) / this.settings.threads : 0;
+    return Math.max(ahead, this.recentMs);
   }
 }
