@@ -3,7 +3,7 @@ import { renderMixed, runMixed, type MixedOutcome } from './mixed.js';
 import { MIXED, SCALE, WRK_SCENARIOS, measure, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
 import { SCALE_DEFAULT_SIZE, renderScale, runScale, type ScaleOutcome } from './scale.js';
-import type { BenchTarget } from './target.js';
+import { sumCounter, type BenchTarget } from './target.js';
 import type { WrkResult } from './wrk.js';
 
 export interface BenchOptions {
@@ -28,7 +28,7 @@ export interface ScenarioResult extends WrkResult {
   /** Answers outside 2xx that the scenario did not expect. */
   unexpected: number;
   /** The hot product's stock after its run (must be exactly 0), and the 201s (must equal its initial stock). */
-  hot?: { stockAfter: number; sold: number; initial: number };
+  hot?: { stockAfter: number; sold: number; initial: number; watchRetries?: number };
   /** mixed: the reads alone and the login storm (the row is the reads under it). */
   mixed?: MixedOutcome;
   /** scale: the bulk load and each scenario at both sizes (the row is catalog-get at scale). */
@@ -71,6 +71,7 @@ export async function runBench(
   for (const scenario of ordered) {
     const base = scenario.target === 'nginx' ? target.publicUrl : target.directUrl;
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
+    const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(target, WATCH_RETRIES) : undefined;
     const measured = await around(scenario.name, () => measure(scenario, target, data, run));
     const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;
     const result: ScenarioResult = {
@@ -80,7 +81,7 @@ export async function runBench(
       ceiling: scenario.ceiling,
       ratio: ceiling ? measured.rps / ceiling.rps : undefined,
     };
-    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, measured);
+    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, measured, retriesBefore);
     results.set(scenario.name, result);
     log(
       `  ${Math.round(measured.rps)} req/s, p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.errors} errors, ` +
@@ -99,9 +100,19 @@ export async function runBench(
   return [...results.values()];
 }
 
-async function hotOutcome(target: BenchTarget, data: BenchData, wrk: WrkResult) {
+const WATCH_RETRIES = 'evergreen_purchase_watch_retries_total';
+
+async function hotOutcome(target: BenchTarget, data: BenchData, wrk: WrkResult, retriesBefore: number | undefined) {
   const res = await jsonRequest(target.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
-  return { stockAfter: Number(res.body.stock), sold: wrk.statuses['201'] ?? 0, initial: data.hot.stock };
+  const retriesAfter = await sumCounter(target, WATCH_RETRIES);
+  const known = retriesBefore !== undefined && retriesAfter !== undefined;
+  const watchRetries = known ? { watchRetries: retriesAfter - retriesBefore } : {};
+  return {
+    stockAfter: Number(res.body.stock),
+    sold: wrk.statuses['201'] ?? 0,
+    initial: data.hot.stock,
+    ...watchRetries,
+  };
 }
 
 const ms = (value: number) => value.toFixed(1);
@@ -127,7 +138,11 @@ export function renderBench(report: BenchReport): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     ...(hot
-      ? ['', `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal)`]
+      ? [
+          '',
+          `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal)` +
+            (hot.watchRetries === undefined ? '' : `; ${hot.watchRetries} WATCH retries`),
+        ]
       : []),
     ...report.results.flatMap((r) => {
       const lines = [...renderMixed(r), ...renderScale(r)];

@@ -77,6 +77,8 @@ export function composeTarget(
     kind: 'compose',
     publicUrl: `http://127.0.0.1:${ports.http}`,
     directUrl: `http://127.0.0.1:${ports.directApi}`,
+    // Only api-1 is published: a sum over the instances' /metrics would miss api-2.
+    instanceUrls: [],
     admin: secrets.admin,
     // compose.yml passes no KEY_PREFIX: the service's default.
     keyPrefix: loadConfig({}, false).redis.keyPrefix,

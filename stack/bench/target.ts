@@ -19,6 +19,8 @@ export interface BenchTarget {
   /** One API instance directly (what NGINX costs). */
   directUrl: string;
   admin: Credentials['admin'];
+  /** Every API instance's own URL, for its /metrics (empty when they cannot be reached from this host). */
+  instanceUrls: string[];
   /** The service's key prefix, so that keys written here are the ones it reads. */
   keyPrefix: string;
   /** The master the Sentinels name now, reachable from this host. */
@@ -30,6 +32,7 @@ export function localTarget(stack: LocalStack): BenchTarget {
     kind: 'local',
     publicUrl: stack.publicUrl,
     directUrl: stack.apiUrl(0),
+    instanceUrls: stack.config.apiPorts.map((_, i) => stack.apiUrl(i)),
     admin: stack.credentials.admin,
     keyPrefix: keyPrefix(stack),
     master: async () => {
@@ -38,4 +41,12 @@ export function localTarget(stack: LocalStack): BenchTarget {
       return { host: address.host, port: address.port, password: stack.config.redisPassword };
     },
   };
+}
+
+/** The sum of one counter over every instance's /metrics (undefined when no instance can be read). */
+export async function sumCounter(target: BenchTarget, name: string): Promise<number | undefined> {
+  if (target.instanceUrls.length === 0) return undefined;
+  const texts = await Promise.all(target.instanceUrls.map((url) => fetch(`${url}/metrics`).then((r) => r.text())));
+  const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
+  return texts.reduce((sum, text) => sum + [...text.matchAll(line)].reduce((s, m) => s + Number(m[1]), 0), 0);
 }
