@@ -5,6 +5,7 @@ import type { Keys } from '../redis/keys.js';
 import type { CreateProductBody, Product, UpdateProductBody } from '../schemas/products.js';
 import { ProductNotFound } from '../errors.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
+import { hashFields } from './hash-fields.js';
 
 const productFromHash = (h: Record<string, string>): Product => ({
   id: h.id!,
@@ -15,11 +16,6 @@ const productFromHash = (h: Record<string, string>): Product => ({
   createdAt: h.createdAt!,
   updatedAt: h.updatedAt!,
 });
-
-const toFields = (values: Partial<Product>) =>
-  Object.entries(values)
-    .filter(([, value]) => value !== undefined)
-    .flatMap(([field, value]) => [field, String(value)]);
 
 /**
  * The catalog. Reads go to a replica (they may lag by a few milliseconds; catalog-reads.ts chooses which);
@@ -38,7 +34,7 @@ export class ProductStore {
     const product: Product = { id: uuidv7(), description: '', ...input, createdAt: now, updatedAt: now };
     await this.master
       .multi()
-      .hset(this.keys.product(product.id), ...toFields(product))
+      .hset(this.keys.product(product.id), ...hashFields(product))
       .zadd(this.keys.productIndex(), 0, product.id)
       .exec();
     return product;
@@ -60,7 +56,7 @@ export class ProductStore {
   async update(id: string, patch: UpdateProductBody): Promise<Product> {
     const flat = await this.master.updateIfExists(
       this.keys.product(id),
-      ...toFields({ ...patch, updatedAt: new Date().toISOString() }),
+      ...hashFields({ ...patch, updatedAt: new Date().toISOString() }),
     );
     if (flat.length === 0) throw new ProductNotFound();
     const hash: Record<string, string> = {};

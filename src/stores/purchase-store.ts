@@ -19,6 +19,7 @@ import {
 } from '../errors.js';
 import { doneRecord, fingerprint, parseRecord, pendingRecord } from './idempotency.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
+import { hashFields } from './hash-fields.js';
 
 export interface PurchaseSettings {
   idempotencyTtlSeconds: number;
@@ -38,8 +39,6 @@ const fromHash = (h: Record<string, string>): Purchase => ({
   totalCents: Number(h.totalCents),
   createdAt: h.createdAt!,
 });
-
-const toHash = (purchase: Purchase): string[] => Object.entries(purchase).flatMap(([k, v]) => [k, String(v)]);
 
 /** The key a request claims: its Redis key and the exact pending value it writes. */
 interface Claim {
@@ -243,7 +242,7 @@ export class PurchaseStore {
         (tx) => {
           tx.hincrby(productKey, 'stock', -body.quantity)
             .hset(productKey, 'updatedAt', now)
-            .hset(this.keys.purchase(purchase.id), toHash(purchase))
+            .hset(this.keys.purchase(purchase.id), hashFields(purchase))
             .zadd(this.keys.purchaseIndex(), 0, purchase.id)
             .zadd(this.keys.userPurchases(userId), 0, purchase.id);
           if (claim) {

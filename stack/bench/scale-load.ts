@@ -1,6 +1,7 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { keySchema, type Keys } from '../../src/redis/keys.js';
+import { hashFields } from '../../src/stores/hash-fields.js';
 import type { Product } from '../../src/schemas/products.js';
 import type { Purchase } from '../../src/schemas/purchases.js';
 import { STOCK } from './scenarios.js';
@@ -22,10 +23,6 @@ export interface BulkLoaded {
   firstId: string;
   lastId: string;
 }
-
-/** The hash fields of an entity, as the stores write them (every value a string, in the same order). */
-const fields = (entity: Product | Purchase) =>
-  Object.entries(entity).flatMap(([field, value]) => [field, String(value)]);
 
 /** Varied, but a function of the index: a purchase finds its product's price without a lookup. */
 const priceOf = (index: number) => 100 + ((index * 7919) % 99_900);
@@ -70,7 +67,7 @@ export class BulkLoader {
           createdAt: now,
           updatedAt: now,
         };
-        pipeline.hset(this.keys.product(product.id), ...fields(product));
+        pipeline.hset(this.keys.product(product.id), ...hashFields(product));
         batch.push(product.id);
       }
       pipeline.zadd(this.keys.productIndex(), ...batch.flatMap((id) => [0, id]));
@@ -98,7 +95,7 @@ export class BulkLoader {
           totalCents: priceOf(product) * quantity,
           createdAt: new Date().toISOString(),
         };
-        pipeline.hset(this.keys.purchase(purchase.id), ...fields(purchase));
+        pipeline.hset(this.keys.purchase(purchase.id), ...hashFields(purchase));
         batch.push(purchase.id);
         const ofUser = byUser.get(userId) ?? [];
         ofUser.push(purchase.id);
