@@ -154,18 +154,17 @@ export class PurchaseStore {
     if (record.state === 'pending') throw new RequestInProgress();
     const lease = conn.usable ? this.watch.lease() : undefined;
     if (!lease) throw new ServiceUnavailable();
-    // Rewriting the record moves this connection's replication offset past the original purchase, so
-    // WAIT tells whether a replica has it (the first answer may have been 503 NOT_DURABLE).
-    const results = await conn.redis
-      .pipeline()
-      .set(key, raw, 'KEEPTTL', 'XX')
-      .hgetall(this.keys.purchase(record.purchaseId))
-      .exec();
-    const [[setErr], [hashErr, hash]] = results as [[Error | null], [Error | null, Record<string, string>]];
-    if (setErr || hashErr) throw setErr ?? hashErr;
-    if (!hash.id) throw new PurchaseNotFound();
+    // Rewriting the record moves this connection's replication offset past the original purchase, so the WAIT
+    // right behind it (same write) tells whether a replica has it (the first answer may have been NOT_DURABLE).
     const { waitReplicas, waitTimeoutMs } = this.settings;
-    this.judgeDurability(waitReplicas === 0 ? 0 : await conn.redis.wait(waitReplicas, waitTimeoutMs), lease);
+    const batch = conn.redis.pipeline().set(key, raw, 'KEEPTTL', 'XX').hgetall(this.keys.purchase(record.purchaseId));
+    if (waitReplicas > 0) batch.wait(waitReplicas, waitTimeoutMs);
+    const results = ((await batch.exec()) ?? []) as [Error | null, unknown][];
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
+    const hash = results[1]![1] as Record<string, string>;
+    if (!hash.id) throw new PurchaseNotFound();
+    this.judgeDurability(waitReplicas > 0 ? (results[2]![1] as number) : 0, lease);
     this.metrics.idempotentReplays.inc();
     return fromHash(hash);
   }
