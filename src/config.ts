@@ -26,6 +26,7 @@ export const EnvSchema = Type.Object({
   SENTINEL_HOST: Type.String({ default: DEFAULTS.host }),
   SENTINEL_PORTS: PortList(DEFAULTS.sentinelPorts),
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
+  REDIS_USERNAME: Type.Optional(Type.String({ pattern: '^[^\\s]+$' })),
   REDIS_PASSWORD: Type.Optional(Type.String()),
   SENTINEL_PASSWORD: Type.Optional(Type.String()),
   KEY_PREFIX: Type.String({ default: 'eg:' }),
@@ -73,6 +74,8 @@ export interface Config {
   redis: {
     sentinels: HostPort[];
     masterName: string;
+    /** The service's ACL user on the Redis nodes; unset: the default user. */
+    username: string | undefined;
     password: string | undefined;
     sentinelPassword: string | undefined;
     keyPrefix: string;
@@ -133,6 +136,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis: {
       sentinels,
       masterName: env.REDIS_MASTER_NAME,
+      username: env.REDIS_USERNAME || undefined,
       password: env.REDIS_PASSWORD || undefined,
       sentinelPassword: env.SENTINEL_PASSWORD || undefined,
       keyPrefix: env.KEY_PREFIX,

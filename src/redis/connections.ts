@@ -18,6 +18,7 @@ function sentinelOptions(cfg: RedisConfig): RedisOptions {
   return {
     sentinels: cfg.sentinels,
     name: cfg.masterName,
+    username: cfg.username,
     password: cfg.password,
     sentinelPassword: cfg.sentinelPassword,
     protocol: 2,
