@@ -8,7 +8,9 @@ import { ErrorSchema } from './schemas/common.js';
 import { UserSchema } from './schemas/users.js';
 import { ProductSchema } from './schemas/products.js';
 import { PurchaseSchema } from './schemas/purchases.js';
-import errorHandler from './plugins/app/error-handler.js';
+import errorHandler, { answerFrameworkError } from './plugins/app/error-handler.js';
+import securityHeaders from './plugins/external/helmet.js';
+import cors from './plugins/external/cors.js';
 import metrics from './plugins/external/metrics.js';
 import swagger from './plugins/external/swagger.js';
 import redis from './plugins/app/redis.js';
@@ -58,6 +60,10 @@ export async function buildApp(config: Config) {
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
+    // A body that sets __proto__ or constructor.prototype is refused (400 INVALID_JSON), never parsed around.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    frameworkErrors: answerFrameworkError,
     // While closing, still answer requests on open keep-alive connections (with Connection: close):
     // NGINX cannot retry a 503 without counting the instance as failed.
     return503OnClosing: false,
@@ -66,6 +72,8 @@ export async function buildApp(config: Config) {
 
   app.decorate('config', config);
   app.setValidatorCompiler(validatorCompiler);
+  // JSON in: a text/plain body (Fastify's other default parser) is a 415, like any other type.
+  app.removeContentTypeParser('text/plain');
   for (const schema of [ErrorSchema, UserSchema, ProductSchema, PurchaseSchema]) app.addSchema(schema);
   // Callback hooks, not async ones: they run on every request, and need no promise.
   app.addHook('onRequest', (request, reply, done) => {
@@ -81,6 +89,9 @@ export async function buildApp(config: Config) {
   });
 
   await app.register(errorHandler);
+  // Before the rate limit: a 429 carries the security headers, and the CORS ones that let a browser read it.
+  await app.register(securityHeaders);
+  await app.register(cors);
   await app.register(metrics);
   await app.register(swagger);
   await app.register(redis);

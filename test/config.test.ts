@@ -44,3 +44,23 @@ t.test('an empty value means unset, as in a .env copied from .env.example', asyn
   t.equal(config.redis.password, undefined);
   t.equal(config.redis.sentinels.length, 3);
 });
+
+t.test('CORS_ORIGINS: unset means no CORS; otherwise exact origins, each scheme://host[:port]', async (t) => {
+  t.same(loadConfig({}, false).corsOrigins, []);
+  t.same(loadConfig({ CORS_ORIGINS: 'https://Shop.example.com,http://localhost:5173' }, false).corsOrigins, [
+    'https://shop.example.com',
+    'http://localhost:5173',
+  ]);
+  for (const bad of ['*', 'https://shop.example.com/', 'shop.example.com', 'https://a.com, https://b.com', 'null']) {
+    t.throws(() => loadConfig({ CORS_ORIGINS: bad }, false), { name: 'ConfigError', message: /CORS_ORIGINS/ }, bad);
+  }
+});
+
+t.test('ADMIN_PASSWORD is held to the 72 bytes bcrypt reads, not 72 characters', async (t) => {
+  const admin = (password: string) => ({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: password });
+  t.equal(loadConfig(admin('é'.repeat(36)), false).auth.admin?.password, 'é'.repeat(36), '72 bytes');
+  t.throws(() => loadConfig(admin('é'.repeat(37)), false), {
+    name: 'ConfigError',
+    message: /ADMIN_PASSWORD.*72 bytes/,
+  });
+});

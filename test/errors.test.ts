@@ -95,6 +95,12 @@ async function appThrowing(t: Test) {
     const secret = 'hunter2';
     throw new TypeError(`Cannot read properties of undefined (reading '${secret}')`);
   });
+  app.get('/range', async () => {
+    throw Object.assign(new Error('bytes 900-999 of /srv/secret.bin'), { statusCode: 416 });
+  });
+  app.get('/odd-code', async () => {
+    throw Object.assign(new Error('internal detail'), { statusCode: 400, code: 'constructor' });
+  });
   app.get('/look-alike', async () => {
     throw Object.assign(new Error('upstream said so'), { statusCode: 503, code: 'NOT_DURABLE' });
   });
@@ -141,6 +147,19 @@ t.test("Fastify's own client errors keep their status, under stable codes of our
   });
   const media = await app.inject({ method: 'POST', url: '/validated', headers: { 'content-type': 'text/x-y' } });
   t.match(media.json(), { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  const poisoned = await app.inject({
+    method: 'POST',
+    url: '/validated',
+    headers: json,
+    payload: '{"quantity":1,"__proto__":{"admin":true}}',
+  });
+  t.same(poisoned.json(), {
+    statusCode: 400,
+    code: 'INVALID_JSON',
+    error: 'Bad Request',
+    message: 'The body is not valid JSON, or sets __proto__ or constructor.prototype',
+  });
+  t.notMatch(invalid.body, /Unexpected|position/, "a fixed message, not the parser's");
   const missing = await app.inject({ method: 'GET', url: '/nowhere?x=1' });
   t.same(missing.json(), {
     statusCode: 404,
@@ -148,6 +167,20 @@ t.test("Fastify's own client errors keep their status, under stable codes of our
     error: 'Not Found',
     message: 'Route GET /nowhere not found',
   });
+});
+
+t.test('any other client error keeps its status, under a code and message made from the status alone', async (t) => {
+  const app = await appThrowing(t);
+  const range = await app.inject({ method: 'GET', url: '/range' });
+  t.same(range.json(), {
+    statusCode: 416,
+    code: 'RANGE_NOT_SATISFIABLE',
+    error: 'Range Not Satisfiable',
+    message: 'Range Not Satisfiable',
+  });
+  const odd = await app.inject({ method: 'GET', url: '/odd-code' });
+  t.match(odd.json(), { statusCode: 400, code: 'BAD_REQUEST', message: 'Bad Request' }, 'a code named like a builtin');
+  t.notMatch(range.body + odd.body, /secret|internal detail/);
 });
 
 t.test('a Redis outage is a 503 SERVICE_UNAVAILABLE that names no Redis internals', async (t) => {

@@ -24,3 +24,18 @@ t.test('a sign-in expected to wait past BCRYPT_MAX_WAIT_MS is refused at once wi
   for (const o of refused) t.ok(o.status === 'rejected' && o.reason instanceof Busy, 'refused as BUSY');
   t.ok(outcomes[0]?.status === 'fulfilled', 'the first one, with nothing ahead of it, is hashed');
 });
+
+t.test('finished jobs are counted by kind and by the cost of the hash involved', async (t) => {
+  const passwords = new Passwords({ cost: 5, threads: 1, maxWaitMs: 2000 });
+  t.teardown(() => passwords.close());
+  const atCost4 = bcrypt.hashSync('made-elsewhere', 4);
+  const atCost5 = await passwords.hash('correct-horse-9');
+  await passwords.compare('wrong-horse-9', atCost5);
+  await passwords.compare('made-elsewhere', atCost4);
+  await passwords.compare('made-elsewhere', atCost4);
+  t.same(
+    [passwords.finishedJobs('hash', 5), passwords.finishedJobs('compare', 5), passwords.finishedJobs('compare', 4)],
+    [1, 1, 2],
+  );
+  t.equal(passwords.finishedJobs('hash', 4), 0);
+});

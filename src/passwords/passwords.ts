@@ -17,6 +17,9 @@ export interface PasswordSettings {
 const RECENT_WEIGHT = 0.2;
 const WORKER = new URL(`./worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
+/** The cost a bcrypt hash was made with (`$2b$10$…`), or NaN. */
+const costOf = (hash: string) => Number(/^\$2[abxy]\$(\d\d)\$/.exec(hash)?.[1]);
+
 /**
  * bcrypt (bcryptjs) on worker threads (piscina): a hash takes ~80 ms of CPU at cost 10, which on the event loop
  * would stall every request of the instance, catalog reads included, for as long as a login storm lasts.
@@ -25,6 +28,8 @@ export class Passwords {
   private readonly pool: Piscina<PasswordJob, string | boolean>;
   /** Submission-to-answer time of recent jobs, smoothed. */
   private recentMs = 0;
+  /** Jobs finished, by `op:cost`: what a sign-in did, countable without timing it. */
+  private readonly finished = new Map<string, number>();
 
   constructor(private readonly settings: PasswordSettings) {
     this.pool = new Piscina({
@@ -43,6 +48,11 @@ export class Passwords {
     return this.run({ op: 'compare', password, hash }) as Promise<boolean>;
   }
 
+  /** How many jobs of this kind at this bcrypt cost have finished (a comparison's cost is its hash's). */
+  finishedJobs(op: PasswordJob['op'], cost: number): number {
+    return this.finished.get(`${op}:${cost}`) ?? 0;
+  }
+
   close(): Promise<void> {
     return this.pool.destroy();
   }
@@ -53,7 +63,10 @@ export class Passwords {
     if (this.pool.queueSize > 0 && this.expectedWaitMs() > this.settings.maxWaitMs) throw new Busy();
     const started = performance.now();
     try {
-      return await this.pool.run(job);
+      const result = await this.pool.run(job);
+      const key = `${job.op}:${job.op === 'hash' ? job.cost : costOf(job.hash)}`;
+      this.finished.set(key, (this.finished.get(key) ?? 0) + 1);
+      return result;
     } finally {
       this.recentMs += (performance.now() - started - this.recentMs) * RECENT_WEIGHT;
     }

@@ -5,7 +5,9 @@ import { Type, type TSchema } from '@sinclair/typebox';
 export const IdSchema = Type.String({ minLength: 1, maxLength: 64, description: 'Opaque identifier' });
 export const IdParamsSchema = Type.Object({ id: IdSchema }, { additionalProperties: false });
 export const TimestampSchema = Type.String({ format: 'date-time', description: 'ISO-8601 UTC' });
-export const CentsSchema = Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'Integer minor units' });
+/** The highest price: 10^12 cents. With MAX_QUANTITY (purchases.ts) it keeps every total a safe integer. */
+export const MAX_CENTS = 1_000_000_000_000;
+export const CentsSchema = Type.Integer({ minimum: 0, maximum: MAX_CENTS, description: 'Integer minor units' });
 
 export const PageQuerySchema = Type.Object(
   {

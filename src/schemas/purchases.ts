@@ -14,8 +14,14 @@ export const PurchaseSchema = Type.Object(
   { $id: 'Purchase', additionalProperties: false },
 );
 
+/**
+ * The most units one purchase takes. A total is MAX_CENTS × MAX_QUANTITY = 10^15 cents at most, below 2^53: exact as
+ * a JavaScript number, as a Redis integer, and in JSON.
+ */
+export const MAX_QUANTITY = 1000;
+
 export const CreatePurchaseBodySchema = Type.Object(
-  { productId: IdSchema, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },
+  { productId: IdSchema, quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }) },
   { additionalProperties: false },
 );
 

@@ -2,8 +2,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IdSchema, TimestampSchema } from './common.js';
 
 export const UsernameSchema = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' });
-// bcrypt reads at most 72 bytes: a longer password would be silently truncated.
-export const PasswordSchema = Type.String({ minLength: 8, maxLength: 72 });
+/** bcrypt reads a password's first 72 bytes (UTF-8) and silently ignores the rest. */
+export const MAX_PASSWORD_BYTES = 72;
+// Refused rather than truncated: `maxBytes` (src/validation.ts) counts UTF-8 bytes, as bcrypt does; 72 characters
+// of non-ASCII text are up to 288 bytes.
+export const PasswordSchema = Type.String({
+  minLength: 8,
+  maxLength: MAX_PASSWORD_BYTES,
+  maxBytes: MAX_PASSWORD_BYTES,
+  description: `8 or more characters, at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (what bcrypt reads)`,
+});
 export const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
 export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);
 

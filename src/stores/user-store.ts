@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
-import type { Role, UpdateUserBody, User } from '../schemas/users.js';
+import { MAX_PASSWORD_BYTES, type Role, type UpdateUserBody, type User } from '../schemas/users.js';
 import { UserNotFound, UsernameTaken } from '../errors.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
 import type { Passwords } from '../passwords/passwords.js';
@@ -28,14 +29,20 @@ const toUser = ({ passwordHash: _hash, sessionVersion: _version, ...user }: User
 
 /** Accounts. Every read goes to the master: a user's own account is read-your-writes. */
 export class UserStore {
-  // Compared against when the username is unknown, so a login takes as long whether or not the user exists.
-  private dummyHash: Promise<string> | undefined;
+  // Compared against when the username is unknown (or the password cannot be anyone's), so that every failed login
+  // costs one comparison at the configured cost, as a wrong password does. Made by prepare(), before any login.
+  private dummyHash = '';
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly passwords: Passwords,
   ) {}
+
+  /** Hashes the stand-in password of unknown users (at start: no login should pay for it, or fail on it). */
+  async prepare(): Promise<void> {
+    this.dummyHash = await this.passwords.hash(randomBytes(32).toString('base64url'));
+  }
 
   async create(input: { username: string; password: string; email?: string | undefined; role?: Role }): Promise<User> {
     const now = new Date().toISOString();
@@ -68,14 +75,18 @@ export class UserStore {
     return toUser(fromHash(hash));
   }
 
-  /** The user whose username and password match, with its session version; null (in about the same time) if none. */
+  /**
+   * The user whose username and password match, with its session version; null if none. Either way one bcrypt
+   * comparison (the stand-in's at the configured cost): an unknown username takes as long as a wrong password.
+   */
   async verifyCredentials(username: string, password: string): Promise<{ user: User; sessionVersion: number } | null> {
     const id = await this.redis.hget(this.keys.usernames(), username.toLowerCase());
     const hash = id ? await this.redis.hgetall(this.keys.user(id)) : {};
     const record = hash.id ? fromHash(hash) : undefined;
-    this.dummyHash ??= this.passwords.hash('evergreen-timing-equaliser');
-    const ok = await this.passwords.compare(password, record?.passwordHash ?? (await this.dummyHash));
-    return ok && record ? { user: toUser(record), sessionVersion: record.sessionVersion } : null;
+    // bcrypt would compare only its first 72 bytes, and no account has a longer one: it matches nobody.
+    const possible = Buffer.byteLength(password) <= MAX_PASSWORD_BYTES;
+    const ok = await this.passwords.compare(password, (possible && record?.passwordHash) || this.dummyHash);
+    return ok && possible && record ? { user: toUser(record), sessionVersion: record.sessionVersion } : null;
   }
 
   async exists(username: string): Promise<boolean> {

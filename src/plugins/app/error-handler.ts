@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import {
   DomainError,
@@ -11,18 +11,57 @@ import {
 } from '../../errors.js';
 import { isRedisUnavailable } from '../../redis/errors.js';
 
-/** Codes for the client errors Fastify raises itself, renamed to stable names of ours. */
-const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
-  FST_ERR_BAD_URL: 'BAD_REQUEST',
-};
+/**
+ * The client errors Fastify raises itself, under stable codes and fixed messages of ours: theirs name the parser or
+ * echo the request (a prototype-poisoned body is an INVALID_JSON like any other unparsable one).
+ */
+const FASTIFY_ERRORS = new Map<string, [code: string, message: string]>(
+  Object.entries({
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+    FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
+    FST_ERR_CTP_EMPTY_JSON_BODY: ['INVALID_JSON', 'The body is empty but its content-type is application/json'],
+    FST_ERR_CTP_INVALID_JSON_BODY: [
+      'INVALID_JSON',
+      'The body is not valid JSON, or sets __proto__ or constructor.prototype',
+    ],
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['BAD_REQUEST', 'The body does not match its Content-Length'],
+    FST_ERR_BAD_URL: ['BAD_REQUEST', 'The URL is not valid'],
+  }),
+);
 
 /** What an error answer says: a domain error's fields, or what the handler put in its place. */
 type Answer = Pick<DomainError, 'statusCode' | 'code' | 'message'>;
+
+/** A client error of Fastify's or a plugin's: its status, under a stable code and a message that shows nothing. */
+function clientError(err: FastifyError, statusCode: number): Answer {
+  const [code, message] = FASTIFY_ERRORS.get(err.code) ?? [
+    (STATUS_CODES[statusCode] ?? 'Bad Request').toUpperCase().replace(/\W+/g, '_'),
+    STATUS_CODES[statusCode] ?? 'Bad request',
+  ];
+  return { statusCode, code, message };
+}
+
+function send(reply: FastifyReply, out: Answer) {
+  if (out.statusCode === 503 || out instanceof RequestInProgress) reply.header('retry-after', '1');
+  return reply.status(out.statusCode).send({
+    statusCode: out.statusCode,
+    code: out.code,
+    error: STATUS_CODES[out.statusCode] ?? 'Error',
+    message: out.message,
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any hook runs (a path that is not valid
+ * percent-encoding, a path parameter over 100 characters), answered in the contract's shape as well.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return send(reply, new ValidationFailed('A path parameter is longer than 100 characters'));
+  }
+  return send(reply, clientError(err, 400));
+}
 
 /**
  * One error handler for the whole app: every error leaves in the contract's shape
@@ -37,9 +76,9 @@ export default fp(
         out = new ValidationFailed(`${where} ${err.validation[0]?.message ?? 'is invalid'}`);
       } else if (err instanceof DomainError) {
         out = err; // one of ours (src/errors.ts): an expected outcome, answered as thrown
-      } else if (err.statusCode && err.statusCode < 500) {
-        // A client error Fastify (or a plugin) raised: its status, under a stable code of ours.
-        out = { statusCode: err.statusCode, code: FASTIFY_CODES[err.code] ?? 'BAD_REQUEST', message: err.message };
+      } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        out = clientError(err, err.statusCode);
+        if (!FASTIFY_ERRORS.has(err.code)) request.log.info({ err }, 'client error without a name of ours');
       } else if (isRedisUnavailable(err)) {
         request.log.error({ err }, 'data store unavailable');
         out = new ServiceUnavailable();
@@ -47,13 +86,7 @@ export default fp(
         request.log.error({ err }, 'unhandled error');
         out = new InternalError();
       }
-      if (out.statusCode === 503 || out instanceof RequestInProgress) reply.header('retry-after', '1');
-      return reply.status(out.statusCode).send({
-        statusCode: out.statusCode,
-        code: out.code,
-        error: STATUS_CODES[out.statusCode] ?? 'Error',
-        message: out.message,
-      });
+      return send(reply, out);
     });
 
     app.setNotFoundHandler((request, reply) => {

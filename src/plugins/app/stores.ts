@@ -15,6 +15,8 @@ export interface Stores {
 declare module 'fastify' {
   interface FastifyInstance {
     stores: Stores;
+    /** bcrypt on worker threads; the stores hash with it (decorated for its job counts). */
+    passwords: Passwords;
   }
 }
 
@@ -39,6 +41,8 @@ export default fp(
       tokens: new TokenStore(master, keys),
     };
     app.decorate('stores', stores);
+    app.decorate('passwords', passwords);
+    await stores.users.prepare();
 
     if (auth.admin) {
       const outcome = await stores.users.ensureAdmin(auth.admin.username, auth.admin.password);

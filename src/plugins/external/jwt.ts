@@ -15,7 +15,10 @@ export default fp(
   async (app) => {
     await app.register(jwt, {
       secret: app.config.auth.jwtSecret,
-      sign: { expiresIn: app.config.auth.jwtExpiresInSeconds },
+      sign: { algorithm: 'HS256', expiresIn: app.config.auth.jwtExpiresInSeconds },
+      // Only what this service signs: HS256 alone (never `none`, nor another HMAC the same secret could make),
+      // and never a token without an expiry or the claims that tie it to a user and a session.
+      verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'exp'] },
       formatUser: (payload) => {
         const claims = payload as { sub: string; jti: string; exp: number; ver?: number };
         return { id: claims.sub, jti: claims.jti, exp: claims.exp, sessionVersion: claims.ver ?? 0, role: 'customer' };

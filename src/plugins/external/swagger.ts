@@ -21,7 +21,26 @@ export default fp(
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      // The UI's own CSP, in place of the API's `default-src 'none'`: its page, scripts, styles and the document
+      // from this origin only. Not the plugin's default, whose upgrade-insecure-requests breaks it over plain HTTP.
+      staticCSP: [
+        "default-src 'self'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "script-src 'self'",
+        "script-src-attr 'none'",
+        // The one inline <style> in swagger-ui-bundle.js, its logo's white fill, by hash: no other inline style.
+        "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+      ].join('; '),
+      // No badge from validator.swagger.io: it would send the document's address to a third party.
+      uiConfig: { validatorUrl: null },
+    });
   },
   { name: 'swagger' },
 );
