@@ -12,6 +12,8 @@ export const DEFAULTS = {
   apiPorts: '3001,3002',
   sentinelPorts: '26379,26380,26381',
   masterName: 'evergreen',
+  // The service's KEY_PREFIX, also its Redis user's key pattern (redis/users.conf: ~PREFIX*).
+  keyPrefix: 'eg:',
   // The local stack's own.
   stackDir: '.stack',
   httpPort: 8080,

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from './config-defaults.js';
+import { MAX_PASSWORD_BYTES } from './schemas/users.js';
 
 /** The only place that reads process.env: everything else receives a typed Config. */
 
@@ -21,6 +22,8 @@ export const EnvSchema = Type.Object({
     },
   ),
   TRUST_PROXY: Type.String({ default: 'loopback' }),
+  // Exact origins (scheme://host[:port]) allowed to call the API from a browser; unset, no CORS at all.
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^\\s,/]+(,https?://[^\\s,/]+)*$' })),
 
   SENTINELS: Type.Optional(Type.String({ pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' })),
   SENTINEL_HOST: Type.String({ default: DEFAULTS.host }),
@@ -29,7 +32,8 @@ export const EnvSchema = Type.Object({
   REDIS_USERNAME: Type.Optional(Type.String({ pattern: '^[^\\s]+$' })),
   REDIS_PASSWORD: Type.Optional(Type.String()),
   SENTINEL_PASSWORD: Type.Optional(Type.String()),
-  KEY_PREFIX: Type.String({ default: 'eg:' }),
+  // Also the service's Redis user's key pattern (~PREFIX*): no glob characters.
+  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
   REDIS_COMMAND_TIMEOUT_MS: PositiveInt(1500),
   REDIS_SOCKET_TIMEOUT_MS: PositiveInt(2000),
   REDIS_CONNECT_TIMEOUT_MS: PositiveInt(1000),
@@ -71,6 +75,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: string;
   bodyLimit: number;
+  /** Origins that get CORS headers; empty: CORS is off. */
+  corsOrigins: string[];
   redis: {
     sentinels: HostPort[];
     masterName: string;
@@ -122,6 +128,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const adminProblem = adminPairProblem(env.ADMIN_USERNAME, env.ADMIN_PASSWORD);
   if (adminProblem) throw new ConfigError(`Invalid configuration: ${adminProblem}`);
+  if (env.ADMIN_PASSWORD && Buffer.byteLength(env.ADMIN_PASSWORD) > MAX_PASSWORD_BYTES) {
+    throw new ConfigError(`Invalid configuration: ADMIN_PASSWORD must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8`);
+  }
   const sentinels = env.SENTINELS
     ? parseHostPorts(env.SENTINELS)
     : env.SENTINEL_PORTS.split(',').map((p) => ({ host: env.SENTINEL_HOST, port: Number(p) }));
@@ -133,6 +142,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    // A browser sends its Origin in lower case.
+    corsOrigins: env.CORS_ORIGINS?.toLowerCase().split(',') ?? [],
     redis: {
       sentinels,
       masterName: env.REDIS_MASTER_NAME,

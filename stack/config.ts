@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
 import { repoRoot } from './layout.js';
+import { SECRET_VARIABLES, type RedisSecrets } from './redis-users.js';
 import type { LogRotation } from './supervisor/log-file.js';
 
 /**
@@ -10,6 +11,8 @@ import type { LogRotation } from './supervisor/log-file.js';
  * package.json fills gaps (the real environment wins, as for the service).
  */
 
+// Written into config files: a space, quote or backslash would change their meaning.
+const Secret = Type.String({ pattern: '^[^\\s"\'\\\\]+$' });
 const Milliseconds = (def: number) => Type.Integer({ minimum: 100, default: def });
 
 /**
@@ -48,8 +51,9 @@ const StackEnvSchema = Type.Object({
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
-  REDIS_PASSWORD: Type.Optional(Type.String()),
-  SENTINEL_PASSWORD: Type.Optional(Type.String()),
+  // The passwords of the Redis users and the Sentinels (stack/redis-users.ts); unset ones are generated.
+  ...Object.fromEntries(Object.values(SECRET_VARIABLES).map((name) => [name, Type.Optional(Secret)])),
+  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
   ADMIN_USERNAME: Type.Optional(Type.String()),
   ADMIN_PASSWORD: Type.Optional(Type.String()),
   JWT_SECRET: Type.Optional(Type.String()),
@@ -77,8 +81,10 @@ export interface StackConfig {
   downAfterMs: number;
   /** Sentinel's failover-timeout: a failover that stalls is abandoned after it, and retried after twice that. */
   failoverTimeoutMs: number;
-  redisPassword: string | undefined;
-  sentinelPassword: string | undefined;
+  /** Set in the environment (or .env); the others are generated once (credentials.ts). */
+  redisSecrets: Partial<RedisSecrets>;
+  /** The API instances' KEY_PREFIX: their Redis user may touch only keys that start with it. */
+  keyPrefix: string;
   /** Unset: generated once into the state folder (see credentials.ts). */
   admin: { username: string; password: string } | undefined;
   jwtSecret: string | undefined;
@@ -149,8 +155,13 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     masterName: env.REDIS_MASTER_NAME,
     downAfterMs: env.SENTINEL_DOWN_AFTER_MS,
     failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,
-    redisPassword: env.REDIS_PASSWORD,
-    sentinelPassword: env.SENTINEL_PASSWORD,
+    redisSecrets: Object.fromEntries(
+      (Object.entries(SECRET_VARIABLES) as [keyof RedisSecrets, string][]).flatMap(([key, name]) => {
+        const value = (env as Record<string, unknown>)[name];
+        return typeof value === 'string' ? [[key, value]] : [];
+      }),
+    ),
+    keyPrefix: env.KEY_PREFIX,
     admin: adminAccount(env.ADMIN_USERNAME, env.ADMIN_PASSWORD),
     jwtSecret: env.JWT_SECRET,
     apiRunner: 'dist',

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { RedisAuth } from './redis-users.js';
 
 // A paused node accepts connections but never answers: every probe is bounded.
 const PROBE_TIMEOUT_MS = 500;
@@ -7,13 +8,14 @@ const PROBE_TIMEOUT_MS = 500;
 export async function command(
   host: string,
   port: number,
-  password: string | undefined,
+  auth: RedisAuth | undefined,
   [name, ...args]: [string, ...string[]],
 ): Promise<unknown> {
   const client = new Redis({
     host,
     port,
-    password,
+    username: auth?.username,
+    password: auth?.password,
     protocol: 2, // flat arrays for ROLE and SENTINEL replies
     lazyConnect: true,
     enableReadyCheck: false,

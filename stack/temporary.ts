@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULTS } from '../src/config-defaults.js';
 import type { StackConfig } from './config.js';
 import { freePorts } from './ports.js';
+import { generateRedisSecrets } from './redis-users.js';
 import { DEFAULT_LOG_ROTATION } from './supervisor/log-file.js';
 
 /** What differs between the throwaway stacks of the tests and of the drill. */
@@ -54,8 +55,8 @@ export async function temporaryStackConfig(purpose: string, settings: TemporaryS
       : undefined,
     logRotation: DEFAULT_LOG_ROTATION,
     masterName: DEFAULTS.masterName,
-    redisPassword: secret(12),
-    sentinelPassword: secret(12),
+    redisSecrets: generateRedisSecrets(),
+    keyPrefix: DEFAULTS.keyPrefix,
     jwtSecret: secret(32),
     ...others,
   };

@@ -1,18 +1,19 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { adminAuth, sentinelAuth, type RedisAuth } from '../stack/redis-users.js';
 import { startTestTopology } from './helpers/topology.js';
 import { waitFor } from './helpers/fixtures.js';
 
 t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', async (t) => {
   const startingAt = Date.now();
-  const { topology, redisPassword, sentinelPassword } = await startTestTopology(t);
+  const { topology, secrets } = await startTestTopology(t);
   t.comment(`topology up in ${Date.now() - startingAt} ms`);
   const { host, redisPorts, sentinelPorts, masterName } = topology.options;
-  const connect = (port: number, password = redisPassword) => {
+  const connect = (port: number, auth: RedisAuth = adminAuth(secrets)) => {
     const client = new Redis({
       host,
       port,
-      password,
+      ...auth,
       protocol: 2,
       commandTimeout: 1000,
       maxRetriesPerRequest: 0,
@@ -37,7 +38,7 @@ t.test('a 3-node, 3-Sentinel topology replicates, fails over and stops clean', a
 
   await t.test('every Sentinel names the same master', async (t) => {
     for (const port of sentinelPorts) {
-      const named = await connect(port, sentinelPassword).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName);
+      const named = await connect(port, sentinelAuth(secrets)).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName);
       t.same(named, [host, String(masterPort)], `Sentinel ${port}`);
     }
   });

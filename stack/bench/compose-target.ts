@@ -10,6 +10,7 @@ import { buildStandInImages } from '../compose/images.js';
 import { ComposeProject } from '../compose/project.js';
 import { repoRoot } from '../layout.js';
 import { freePorts } from '../ports.js';
+import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../redis-users.js';
 import { EXTRA_LOCATIONS_MARK } from '../processes/nginx.js';
 import { BENCH_NGINX_LOCATIONS } from './scenarios.js';
 import type { BenchTarget } from './target.js';
@@ -71,7 +72,7 @@ export async function writeOverride(dir: string, ports: PublishedPorts): Promise
 export function composeTarget(
   project: ComposeProject,
   ports: PublishedPorts,
-  secrets: { redisPassword: string; admin: { username: string; password: string } },
+  secrets: { redis: RedisSecrets; admin: { username: string; password: string } },
 ): BenchTarget {
   return {
     kind: 'compose',
@@ -87,7 +88,7 @@ export function composeTarget(
       const node = REDIS_NODES.includes(named) ? named : await nodeByAddress(project, named);
       const port = ports.redis[node];
       if (port === undefined) throw new Error(`the Sentinels name ${named} as master, which is not published`);
-      return { host: '127.0.0.1', port, password: secrets.redisPassword };
+      return { host: '127.0.0.1', port, ...adminAuth(secrets.redis) };
     },
   };
 }
@@ -175,7 +176,7 @@ export class ComposeBench {
     };
     const suffix = randomBytes(3).toString('hex');
     const secrets = {
-      redisPassword: randomBytes(12).toString('hex'),
+      redis: generateRedisSecrets(),
       admin: { username: 'bench-admin', password: randomBytes(12).toString('hex') },
     };
     const name = `evergreen-bench-${suffix}`;
@@ -183,8 +184,7 @@ export class ComposeBench {
       name,
       {
         ...this.apiEnv,
-        REDIS_PASSWORD: secrets.redisPassword,
-        SENTINEL_PASSWORD: randomBytes(12).toString('hex'),
+        ...secretsEnv(secrets.redis),
         JWT_SECRET: randomBytes(32).toString('hex'),
         GRAFANA_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
         ADMIN_USERNAME: secrets.admin.username,

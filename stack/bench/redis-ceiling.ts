@@ -21,8 +21,8 @@ export async function redisCeiling(
   // About as long as the HTTP scenarios: a first short run tells the rate.
   const run = async (requests: number) => {
     const args = ['-h', master.host, '-p', String(master.port), '-c', String(connections), '-n', String(requests)];
-    // redis-benchmark reads no REDISCLI_AUTH: the password of the benchmark's own throwaway stack goes in -a.
-    const auth = master.password ? ['-a', master.password] : [];
+    // redis-benchmark reads no REDISCLI_AUTH: the admin's password of the benchmark's own throwaway stack goes in -a.
+    const auth = [...(master.username ? ['--user', master.username] : []), '-a', master.password];
     const started = performance.now();
     const { stdout } = await execa('redis-benchmark', [...args, ...auth, '--csv', 'HGETALL', key]);
     const seconds = (performance.now() - started) / 1000;

@@ -45,7 +45,7 @@ export class BulkLoader {
   }
 
   static async connect(master: RedisAddress, keyPrefix: string, log: (msg: string) => void): Promise<BulkLoader> {
-    const redis = new Redis({ host: master.host, port: master.port, password: master.password, lazyConnect: true });
+    const redis = new Redis({ ...master, lazyConnect: true });
     await redis.connect();
     const replicas = Number(infoField(await redis.info('replication'), 'connected_slaves'));
     return new BulkLoader(redis, keyPrefix, replicas, log);

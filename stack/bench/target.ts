@@ -1,12 +1,11 @@
 import type { Credentials } from '../credentials.js';
-import { keyPrefix } from '../drill/final-check.js';
+import { adminAuth, type RedisAuth } from '../redis-users.js';
 import type { LocalStack } from '../stack.js';
 
-/** Where a Redis node answers from this host, and with which password. */
-export interface RedisAddress {
+/** Where a Redis node answers from this host, and as which user (the operators' admin). */
+export interface RedisAddress extends RedisAuth {
   host: string;
   port: number;
-  password: string | undefined;
 }
 
 /**
@@ -34,11 +33,11 @@ export function localTarget(stack: LocalStack): BenchTarget {
     directUrl: stack.apiUrl(0),
     instanceUrls: stack.config.apiPorts.map((_, i) => stack.apiUrl(i)),
     admin: stack.credentials.admin,
-    keyPrefix: keyPrefix(stack),
+    keyPrefix: stack.config.keyPrefix,
     master: async () => {
       const address = await stack.topology?.masterAddress();
       if (!address) throw new Error('no Redis master');
-      return { host: address.host, port: address.port, password: stack.config.redisPassword };
+      return { host: address.host, port: address.port, ...adminAuth(stack.credentials.redis) };
     },
   };
 }

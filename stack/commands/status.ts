@@ -1,5 +1,7 @@
 import type { StackConfig } from '../config.js';
+import { knownRedisSecrets } from '../credentials.js';
 import { command, pairs } from '../redis-probe.js';
+import { REDIS_USERS, type RedisAuth } from '../redis-users.js';
 import { isAlive, readRecord } from '../state.js';
 import { monitoringRows } from './status-monitoring.js';
 import { down, get, type Row } from './status-row.js';
@@ -22,11 +24,14 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
   );
 
   const host = config.host;
+  const secrets = await knownRedisSecrets(config);
+  const adminUser = secrets.admin === undefined ? undefined : { username: REDIS_USERS.admin, password: secrets.admin };
+  const sentinelUser = secrets.sentinels === undefined ? undefined : { password: secrets.sentinels };
   const rows = [
     await nginxRow(host, ports.httpPort, ports.statusPort),
     ...(await Promise.all(ports.apiPorts.map((port) => apiRow(host, port)))),
-    ...(await Promise.all(ports.redisPorts.map((port) => redisRow(host, port, config.redisPassword)))),
-    ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config)))),
+    ...(await Promise.all(ports.redisPorts.map((port) => redisRow(host, port, adminUser)))),
+    ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config, sentinelUser)))),
     ...(await monitoringRows(host, running ? record.ports.monitoring : config.monitoring)),
   ];
   const pidNote = (pid: number | undefined) =>
@@ -99,10 +104,10 @@ function readyDetail(redis: ReadyRedis): string {
   return `Redis master ${redis.master}, replica ${redis.replica}, Sentinels ${redis.sentinels}${failover}; ${clients}`;
 }
 
-async function redisRow(host: string, port: number, password: string | undefined): Promise<Row> {
+async function redisRow(host: string, port: number, auth: RedisAuth | undefined): Promise<Row> {
   const address = `${host}:${port}`;
   try {
-    const role = (await command(host, port, password, ['ROLE'])) as unknown[];
+    const role = (await command(host, port, auth, ['ROLE'])) as unknown[];
     if (role[0] === 'master') {
       // ['master', offset, [[host, port, offset], ...]]
       const offset = Number(role[1]);
@@ -133,10 +138,10 @@ async function redisRow(host: string, port: number, password: string | undefined
   }
 }
 
-async function sentinelRow(host: string, port: number, config: StackConfig): Promise<Row> {
+async function sentinelRow(host: string, port: number, config: StackConfig, auth: RedisAuth | undefined): Promise<Row> {
   const address = `${host}:${port}`;
   try {
-    const m = pairs(await command(host, port, config.sentinelPassword, ['SENTINEL', 'MASTER', config.masterName]));
+    const m = pairs(await command(host, port, auth, ['SENTINEL', 'MASTER', config.masterName]));
     const ok = m.flags === 'master';
     const detail =
       `master ${m.ip}:${m.port} (${m.flags}), ${m['num-slaves']} replicas, ` +

@@ -1,4 +1,5 @@
 import { command, pairs } from '../redis-probe.js';
+import { adminAuth, sentinelAuth } from '../redis-users.js';
 import type { LocalStack } from '../stack.js';
 import { waitFor } from '../wait.js';
 import { request } from './http.js';
@@ -27,12 +28,13 @@ const HEALTH_TIMEOUT_MS = 2000;
  * names it, every other node replicates it with the link up.
  */
 export async function clusterView(stack: LocalStack, check: ClusterCheck): Promise<ClusterView> {
-  const { host, redisPorts, sentinelPorts, redisPassword, sentinelPassword, masterName } = stack.config;
+  const { host, redisPorts, sentinelPorts, masterName } = stack.config;
+  const secrets = stack.credentials.redis;
   const problems: string[] = [];
   const roles = await Promise.all(
     redisPorts.map(async (port) => ({
       port,
-      role: await command(host, port, redisPassword, ['ROLE']).catch((err: Error) => err),
+      role: await command(host, port, adminAuth(secrets), ['ROLE']).catch((err: Error) => err),
     })),
   );
   for (const { port, role } of roles) if (role instanceof Error) problems.push(`redis-${port}: ${role.message}`);
@@ -43,7 +45,7 @@ export async function clusterView(stack: LocalStack, check: ClusterCheck): Promi
   }
 
   for (const port of sentinelPorts) {
-    const named = await command(host, port, sentinelPassword, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName])
+    const named = await command(host, port, sentinelAuth(secrets), ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName])
       .then((reply) => (Array.isArray(reply) ? Number(reply[1]) : undefined))
       .catch((err: Error) => err);
     if (named instanceof Error) {
@@ -74,8 +76,8 @@ export async function clusterView(stack: LocalStack, check: ClusterCheck): Promi
 
 /** What one Sentinel still doubts or is still doing about the master and its replicas. */
 async function sentinelDoubts(stack: LocalStack, port: number): Promise<string[]> {
-  const { host, sentinelPassword, masterName } = stack.config;
-  const ask = (...args: [string, ...string[]]) => command(host, port, sentinelPassword, args);
+  const { host, masterName } = stack.config;
+  const ask = (...args: [string, ...string[]]) => command(host, port, sentinelAuth(stack.credentials.redis), args);
   const doubts: string[] = [];
   const master = pairs(await ask('SENTINEL', 'MASTER', masterName));
   if (master.flags !== 'master') doubts.push(`sentinel-${port} flags the master ${master.flags}`);

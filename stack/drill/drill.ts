@@ -30,7 +30,7 @@ export async function runDrill(
   const { failoverTimeoutMs } = stack.config;
   const pauses = cyclePauses(options, stack.config.downAfterMs);
   const setup = await prepareDrill(stack.publicUrl, stack.credentials.admin, options);
-  const events = await SentinelEvents.open(topology.sentinels, stack.config.sentinelPassword);
+  const events = await SentinelEvents.open(topology.sentinels, stack.credentials.redis.sentinels);
   const load = new Load(stack.publicUrl, setup, options);
   const progress = new Progress(pauses.length, () => load.counts(), log);
   const context = { stack, topology, events, failoverTimeoutMs, step: (what: string) => progress.step(what) };

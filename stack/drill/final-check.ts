@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config.js';
 import { keySchema } from '../../src/redis/keys.js';
+import { adminAuth } from '../redis-users.js';
 import type { LocalStack } from '../stack.js';
 import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
 import { acknowledgedSurvive, healedCluster, onePurchasePerKey, stockAddsUp, type Invariant } from './invariants.js';
@@ -25,10 +25,10 @@ export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops:
   const readiness = await settledProblems(CONVERGE_TIMEOUT_MS, () => readinessProblems(stack));
   if (!stack.topology) throw new Error('the stack is not started');
   const { host, port } = await stack.topology.masterAddress();
-  const redis = new Redis({ host, port, password: stack.config.redisPassword, protocol: 2, lazyConnect: true });
+  const redis = new Redis({ host, port, ...adminAuth(stack.credentials.redis), protocol: 2, lazyConnect: true });
   try {
     await redis.connect();
-    const snapshot = await readSnapshot(redis, keySchema(keyPrefix(stack)), setup, ops);
+    const snapshot = await readSnapshot(redis, keySchema(stack.config.keyPrefix), setup, ops);
     const invariants = [
       acknowledgedSurvive(ops, snapshot),
       stockAddsUp(ops, setup, snapshot),
@@ -39,9 +39,4 @@ export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops:
   } finally {
     redis.disconnect();
   }
-}
-
-/** The API instances' key prefix: from the stack's apiEnv or the environment they inherit, else the default. */
-export function keyPrefix(stack: LocalStack): string {
-  return loadConfig({ KEY_PREFIX: stack.config.apiEnv.KEY_PREFIX ?? process.env.KEY_PREFIX }, false).redis.keyPrefix;
 }

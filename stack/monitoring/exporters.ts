@@ -1,5 +1,6 @@
 import type { MonitoringConfig, StackConfig } from '../config.js';
 import { stateLayout } from '../layout.js';
+import { REDIS_USERS, type RedisSecrets } from '../redis-users.js';
 import type { DaemonSpec } from './daemon.js';
 
 /**
@@ -7,25 +8,26 @@ import type { DaemonSpec } from './daemon.js';
  * node it is asked about through /scrape?target=, with its own password), and the NGINX exporter on
  * stub_status. Passwords go through the environment, which redis_exporter reads for its flags.
  */
-export function exporterSpecs(config: StackConfig, m: MonitoringConfig): DaemonSpec[] {
+export function exporterSpecs(config: StackConfig, m: MonitoringConfig, secrets: RedisSecrets): DaemonSpec[] {
   const { host } = config;
   const layout = stateLayout(config.dir);
   const redisExporter = (
     kind: 'redis-exporter' | 'sentinel-exporter',
     port: number,
     firstNode: number,
-    password: string | undefined,
+    password: string,
   ): DaemonSpec => ({
     files: layout.monitoring(kind),
     command: 'prometheus-redis-exporter',
     // redis.addr is only what its own /metrics would scrape; Prometheus asks for each node by /scrape.
     args: ['-web.listen-address', `${host}:${port}`, '-redis.addr', `redis://${host}:${firstNode}`],
-    env: { REDIS_PASSWORD: password ?? '' },
+    // Its read-only user on the nodes and on the Sentinels (redis/users.conf, sentinel/sentinel.conf).
+    env: { REDIS_USER: REDIS_USERS.exporter, REDIS_PASSWORD: password },
     readyUrl: `http://${host}:${port}/health`,
   });
   return [
-    redisExporter('redis-exporter', m.redisExporterPort, config.redisPorts[0] ?? 0, config.redisPassword),
-    redisExporter('sentinel-exporter', m.sentinelExporterPort, config.sentinelPorts[0] ?? 0, config.sentinelPassword),
+    redisExporter('redis-exporter', m.redisExporterPort, config.redisPorts[0] ?? 0, secrets.exporter),
+    redisExporter('sentinel-exporter', m.sentinelExporterPort, config.sentinelPorts[0] ?? 0, secrets.exporter),
     {
       files: layout.monitoring('nginx-exporter'),
       command: 'prometheus-nginx-exporter',

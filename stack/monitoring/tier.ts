@@ -27,7 +27,7 @@ export const monitoringTier: StackTier = {
     const specs = [
       alertLogSpec(config, m),
       await alertmanagerSpec(config, m),
-      ...exporterSpecs(config, m),
+      ...exporterSpecs(config, m, host.credentials.redis),
       await prometheusSpec(config, m),
     ];
     for (const spec of specs) {

@@ -5,6 +5,7 @@ import { builtServer } from '../build.js';
 import type { StackConfig } from '../config.js';
 import type { Credentials } from '../credentials.js';
 import { repoRoot, stateLayout } from '../layout.js';
+import { REDIS_USERS } from '../redis-users.js';
 import { Supervised } from '../supervisor/supervised.js';
 import type { StackTier } from '../tiers.js';
 import { expectStatus } from '../wait.js';
@@ -40,9 +41,11 @@ export async function apiProcess(
     PORT: String(port),
     SENTINELS: config.sentinelPorts.map((p) => `${config.host}:${p}`).join(','),
     REDIS_MASTER_NAME: config.masterName,
-    // Empty means none to the service, and overrides whatever the inherited environment says.
-    REDIS_PASSWORD: config.redisPassword ?? '',
-    SENTINEL_PASSWORD: config.sentinelPassword ?? '',
+    // The service's own Redis user (redis/users.conf), which may touch only keys under KEY_PREFIX.
+    REDIS_USERNAME: REDIS_USERS.service,
+    REDIS_PASSWORD: credentials.redis.service,
+    SENTINEL_PASSWORD: credentials.redis.sentinels,
+    KEY_PREFIX: config.keyPrefix,
     ADMIN_USERNAME: credentials.admin.username,
     ADMIN_PASSWORD: credentials.admin.password,
     JWT_SECRET: credentials.jwtSecret,

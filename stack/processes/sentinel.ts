@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot, type ProcessFiles } from '../layout.js';
 import type { ResolvedTopologyOptions } from '../topology/options.js';
-import { topologyProcess, writeConfigOnce } from './redis.js';
+import { sentinelAuth, usersTemplateVars } from '../redis-users.js';
+import { topologyProcess, writeConfig } from './redis.js';
 import { renderTemplate } from './template.js';
 
 const SENTINEL_TEMPLATE = path.join(repoRoot, 'sentinel', 'sentinel.conf');
@@ -16,21 +17,26 @@ export function sentinelConfig(template: string, files: ProcessFiles, port: numb
     SENTINEL_DIR: files.dir,
     SENTINEL_PIDFILE: files.pid,
     SENTINEL_LOGFILE: '', // stdout: the supervisor writes it to files.log
-    SENTINEL_PASSWORD: o.sentinelPassword ?? '',
+    SENTINEL_PASSWORD: o.secrets.sentinels,
     MASTER_NAME: o.masterName,
     MASTER_HOST: o.host,
     MASTER_PORT: String(o.redisPorts[0]),
     QUORUM: String(o.quorum),
     DOWN_AFTER_MS: String(o.downAfterMs),
     FAILOVER_TIMEOUT_MS: String(o.failoverTimeoutMs),
-    REDIS_PASSWORD: o.redisPassword ?? '',
+    REDIS_SENTINEL_PASSWORD: o.secrets.sentinel,
+    EXPORTER_PASSWORD_SHA256: usersTemplateVars(o.secrets, o.keyPrefix).EXPORTER_PASSWORD_SHA256 as string,
   });
 }
+
+/** The lines of a Sentinel's config that carry credentials. */
+export const SENTINEL_CREDENTIAL_LINE =
+  /^(requirepass|user|sentinel\s+(sentinel-pass|sentinel-user|auth-pass|auth-user))\s/i;
 
 /** One Sentinel on port. Its config is its own: Sentinel appends its id and what it learns to it. */
 export async function sentinel(files: ProcessFiles, port: number, o: ResolvedTopologyOptions) {
   const template = await readFile(SENTINEL_TEMPLATE, 'utf8');
-  const kept = await writeConfigOnce(files, () => sentinelConfig(template, files, port, o));
-  if (kept) o.log(`${files.name}: keeping its existing ${files.conf}`);
-  return topologyProcess('redis-sentinel', files, port, o.sentinelPassword, o);
+  const kept = await writeConfig(files, () => sentinelConfig(template, files, port, o), SENTINEL_CREDENTIAL_LINE);
+  if (kept) o.log(`${files.name}: keeping its existing ${files.conf} (its users and passwords renewed)`);
+  return topologyProcess('redis-sentinel', files, port, sentinelAuth(o.secrets), o);
 }

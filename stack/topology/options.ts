@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEFAULTS } from '../../src/config-defaults.js';
+import { secretProblem, SECRET_VARIABLES, type RedisSecrets } from '../redis-users.js';
 import { DEFAULT_LOG_ROTATION, type LogRotation } from '../supervisor/log-file.js';
 
 export interface TopologyOptions {
@@ -10,10 +11,10 @@ export interface TopologyOptions {
   redisPorts: number[];
   sentinelPorts: number[];
   masterName?: string;
-  /** requirepass + masterauth on the nodes, auth-pass in the Sentinels. */
-  redisPassword?: string;
-  /** requirepass on the Sentinels and sentinel-pass between them. */
-  sentinelPassword?: string;
+  /** The passwords of the nodes' ACL users (redis/users.conf) and the Sentinels' own. */
+  secrets: RedisSecrets;
+  /** The service's KEY_PREFIX: its user may touch only keys that start with it. */
+  keyPrefix?: string;
   downAfterMs?: number;
   failoverTimeoutMs?: number;
   quorum?: number;
@@ -25,8 +26,7 @@ export interface TopologyOptions {
   logRotation?: LogRotation;
 }
 
-export type ResolvedTopologyOptions = Required<Omit<TopologyOptions, 'redisPassword' | 'sentinelPassword'>> &
-  Pick<TopologyOptions, 'redisPassword' | 'sentinelPassword'>;
+export type ResolvedTopologyOptions = Required<TopologyOptions>;
 
 /** Fills in the defaults and refuses what could not run (the ports and passwords go into config files). */
 export function resolveTopologyOptions(opts: TopologyOptions): ResolvedTopologyOptions {
@@ -34,6 +34,7 @@ export function resolveTopologyOptions(opts: TopologyOptions): ResolvedTopologyO
     ...opts,
     host: opts.host ?? DEFAULTS.host,
     masterName: opts.masterName ?? DEFAULTS.masterName,
+    keyPrefix: opts.keyPrefix ?? DEFAULTS.keyPrefix,
     downAfterMs: opts.downAfterMs ?? DEFAULTS.downAfterMs,
     failoverTimeoutMs: opts.failoverTimeoutMs ?? DEFAULTS.failoverTimeoutMs,
     quorum: opts.quorum ?? 2,
@@ -53,11 +54,9 @@ export function resolveTopologyOptions(opts: TopologyOptions): ResolvedTopologyO
   if (o.quorum < 1 || o.quorum > o.sentinelPorts.length) {
     refuse(`quorum ${o.quorum} is impossible with ${o.sentinelPorts.length} Sentinels`);
   }
-  for (const password of [o.redisPassword, o.sentinelPassword]) {
-    // Written into config files: a space, quote or backslash would change their meaning.
-    if (password !== undefined && !/^[^\s"'\\]+$/.test(password)) {
-      refuse('passwords must be non-empty, without spaces, quotes or backslashes');
-    }
+  for (const [key, name] of Object.entries(SECRET_VARIABLES) as [keyof RedisSecrets, string][]) {
+    const problem = secretProblem(name, o.secrets[key]);
+    if (problem) refuse(problem);
   }
   return o;
 }

@@ -19,7 +19,7 @@ export interface ProbeContext {
 
 /** One command to a node or Sentinel, bounded (redis-probe.ts). */
 export function ask(ctx: ProbeContext, p: TopologyProcess, args: [string, ...string[]]): Promise<unknown> {
-  return command(ctx.options.host, p.port, p.password, args);
+  return command(ctx.options.host, p.port, p.auth, args);
 }
 
 /** Retries check until it resolves (wait.ts); fails at once if a watched process died or the topology stopped. */

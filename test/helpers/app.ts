@@ -2,6 +2,7 @@ import type { Test } from 'tap';
 import type { JsonBody } from '../../stack/http.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/app.js';
+import { REDIS_USERS } from '../../stack/redis-users.js';
 import type { TestTopology } from './topology.js';
 
 export const ADMIN = { username: 'root-admin', password: 'admin-password-1' };
@@ -12,8 +13,9 @@ export function testConfig(topo: TestTopology, env: Record<string, string> = {})
     {
       NODE_ENV: 'test',
       SENTINELS: topo.topology.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
-      REDIS_PASSWORD: topo.redisPassword,
-      SENTINEL_PASSWORD: topo.sentinelPassword,
+      REDIS_USERNAME: REDIS_USERS.service,
+      REDIS_PASSWORD: topo.secrets.service,
+      SENTINEL_PASSWORD: topo.secrets.sentinels,
       BCRYPT_COST: '4',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
