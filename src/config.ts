@@ -33,7 +33,7 @@ export const EnvSchema = Type.Object({
   REDIS_PASSWORD: Type.Optional(Type.String()),
   SENTINEL_PASSWORD: Type.Optional(Type.String()),
   // Also the service's Redis user's key pattern (~PREFIX*): no glob characters.
-  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
+  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
   REDIS_COMMAND_TIMEOUT_MS: PositiveInt(1500),
   REDIS_SOCKET_TIMEOUT_MS: PositiveInt(2000),
   REDIS_CONNECT_TIMEOUT_MS: PositiveInt(1000),

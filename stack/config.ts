@@ -53,7 +53,7 @@ const StackEnvSchema = Type.Object({
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
   // The passwords of the Redis users and the Sentinels (stack/redis-users.ts); unset ones are generated.
   ...Object.fromEntries(Object.values(SECRET_VARIABLES).map((name) => [name, Type.Optional(Secret)])),
-  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{0,64}$' }),
+  KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
   ADMIN_USERNAME: Type.Optional(Type.String()),
   ADMIN_PASSWORD: Type.Optional(Type.String()),
   JWT_SECRET: Type.Optional(Type.String()),
@@ -103,7 +103,7 @@ export interface MonitoringConfig {
   alertmanagerPort: number;
   /** The stack's own webhook receiver: every notification as a line of alert-log/alerts.log. */
   alertLogPort: number;
-  /** One redis_exporter for the nodes and one for the Sentinels (their passwords differ), multi-target. */
+  /** One redis_exporter for the nodes and one for the Sentinels (as their read-only user `exporter`), multi-target. */
   redisExporterPort: number;
   sentinelExporterPort: number;
   nginxExporterPort: number;

@@ -100,15 +100,14 @@ t.test(
         for (const target of targets) listensAt(target, `${file} ${labels.instance}`);
         const node = labels.__param_target;
         if (!node) continue;
-        // The exporter scrapes the node with its own password: it must be the node's.
+        // The exporter scrapes the node as its read-only user: the password must be the one the node renders.
         listensAt(node, `${file} ${labels.instance} (through the exporter)`);
         const nodeEnv = environment(serviceNamed(hostAndPort(node).host));
         for (const exporter of targets) {
-          t.equal(
-            environment(serviceNamed(hostAndPort(exporter).host)).REDIS_PASSWORD,
-            nodeEnv.SENTINEL_PASSWORD ?? nodeEnv.REDIS_PASSWORD,
-            `${exporter} has ${labels.instance}'s password`,
-          );
+          const exporterEnv = environment(serviceNamed(hostAndPort(exporter).host));
+          t.equal(exporterEnv.REDIS_USER, 'exporter', `${exporter} logs in as the exporter user`);
+          t.ok(nodeEnv.REDIS_EXPORTER_PASSWORD, `${labels.instance} renders the exporter user`);
+          t.equal(exporterEnv.REDIS_PASSWORD, nodeEnv.REDIS_EXPORTER_PASSWORD, `${exporter} has its password`);
         }
       }
     }

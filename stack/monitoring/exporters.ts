@@ -5,8 +5,8 @@ import type { DaemonSpec } from './daemon.js';
 
 /**
  * Debian's exporters: one redis_exporter for the Redis nodes and one for the Sentinels (each scrapes every
- * node it is asked about through /scrape?target=, with its own password), and the NGINX exporter on
- * stub_status. Passwords go through the environment, which redis_exporter reads for its flags.
+ * node it is asked about through /scrape?target=) as the read-only ACL user `exporter`, and the NGINX exporter on
+ * stub_status. The user and password go through the environment, which redis_exporter reads for its flags.
  */
 export function exporterSpecs(config: StackConfig, m: MonitoringConfig, secrets: RedisSecrets): DaemonSpec[] {
   const { host } = config;

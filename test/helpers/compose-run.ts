@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { engineAnswers } from '../../stack/compose/engine.js';
 import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
+import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/redis-users.js';
 import { freePorts } from './fixtures.js';
 import { loadCompose } from './compose.js';
 
@@ -17,7 +18,7 @@ export const COMPOSE_ADMIN = { username: 'compose-admin', password: 'compose-adm
 export interface RunningProject {
   project: ComposeProject;
   base: string;
-  secrets: { redis: string; sentinel: string };
+  secrets: RedisSecrets;
   /** Seconds from `up` to every service healthy. */
   upSeconds: number;
   /** When `up` began and when every service was healthy (epoch milliseconds). */
@@ -46,10 +47,9 @@ export async function startComposeProject(t: Test): Promise<RunningProject | und
 
   const [httpPort, grafanaPort] = (await freePorts(2)) as [number, number];
   const suffix = randomBytes(3).toString('hex');
-  const secrets = { redis: `redis-${suffix}-secret`, sentinel: `sentinel-${suffix}-secret` };
+  const secrets = generateRedisSecrets();
   const project = new ComposeProject(`evergreen-test-${suffix}`, {
-    REDIS_PASSWORD: secrets.redis,
-    SENTINEL_PASSWORD: secrets.sentinel,
+    ...secretsEnv(secrets),
     JWT_SECRET: randomBytes(32).toString('hex'),
     GRAFANA_ADMIN_PASSWORD: `grafana-${suffix}`,
     ADMIN_USERNAME: COMPOSE_ADMIN.username,
@@ -96,11 +96,11 @@ export async function sentinelMaster(running: RunningProject, sentinel = 'sentin
   return host;
 }
 
-/** A client of a node, through its container's address on the Compose network (the host can route to it). */
+/** An admin's client of a node, through its container's address on the Compose network (the host can route to it). */
 export async function nodeClient(running: RunningProject, service: string): Promise<Redis> {
   const { ip } = await running.project.state(service);
   if (!ip) throw new Error(`${service} has no address`);
-  const redis = new Redis({ host: ip, port: 6379, password: running.secrets.redis, lazyConnect: true });
+  const redis = new Redis({ host: ip, port: 6379, ...adminAuth(running.secrets), lazyConnect: true });
   await redis.connect();
   return redis;
 }

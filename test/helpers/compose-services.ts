@@ -16,6 +16,10 @@ export const named = (prefix: string) =>
 export const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
 export const SECRETS = {
   REDIS_PASSWORD: 'redis-secret',
+  REDIS_REPLICATION_PASSWORD: 'replication-secret',
+  REDIS_SENTINEL_PASSWORD: 'redis-sentinel-secret',
+  REDIS_EXPORTER_PASSWORD: 'exporter-secret',
+  REDIS_ADMIN_PASSWORD: 'admin-secret',
   SENTINEL_PASSWORD: 'sentinel-secret',
   JWT_SECRET: 'j'.repeat(32),
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
