@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
+import { contractErrorProblems, describeOutcome, rawExchange, requestBytes } from './helpers/fuzz-http.js';
 import { call, fakeUpstream, startTestNginx } from './helpers/stack.js';
 
 const NOT_FOUND = { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Route not found' };
@@ -39,6 +40,32 @@ t.test('what NGINX answers itself and what it routes', async (t) => {
       t.equal(res.status, 404, url);
       t.same(res.body, NOT_FOUND, `${url}: contract JSON`);
       t.equal(res.headers['content-type'], 'application/json');
+    }
+    t.equal(upstreamHits(), 0, 'no API instance asked');
+  });
+
+  await t.test('no other spelling of an internal path reaches an instance either', async (t) => {
+    const to = { host: '127.0.0.1', port: Number(new URL(base).port) };
+    // Sent byte for byte: fetch would resolve the dot segments itself.
+    const spellings = [
+      '/api/../metrics',
+      '/api/%2e%2e/metrics',
+      '/api/v1/..%2f..%2fmetrics',
+      '/docs/../health/ready',
+      '/docs/..%2Fhealth%2Flive',
+      '//metrics',
+      '/%6detrics',
+      '/%68ealth/ready',
+      '/METRICS',
+      '/metrics?format=text',
+      '/health/',
+      '/stub_status',
+    ];
+    for (const target of spellings) {
+      const outcome = await rawExchange(to, requestBytes({ method: 'GET', target }), { timeoutMs: 5000 });
+      const res = outcome.kind === 'response' ? outcome.response : undefined;
+      t.match(res?.status, /^(400|404)$/, `${target}: ${describeOutcome(outcome)}`);
+      t.same(res && contractErrorProblems(res), [], `${target}: contract JSON`);
     }
     t.equal(upstreamHits(), 0, 'no API instance asked');
   });
@@ -85,5 +112,7 @@ t.test('what NGINX answers itself and what it routes', async (t) => {
     t.equal(res.status, 200);
     t.match(await res.text(), /^Active connections: \d+/);
     t.equal((await call(base, 'GET', '/stub_status')).status, 404, 'not on the public port');
+    const other = await call(statusBase, 'GET', '/other');
+    t.same([other.status, other.body], [404, NOT_FOUND], 'anything else there: 404 in the contract shape');
   });
 });

@@ -21,9 +21,13 @@ const stacksOf = new Map<string, LocalStack[]>();
 /**
  * A stack config on free ports in a temp dir (so a developer's running stack never collides), with
  * secrets of its own. On teardown every stack started from it is stopped, then the dir is removed
- * (kept, with its logs, when the test failed).
+ * (kept, with its logs, when the test failed). options.apiEnv adds to (or overrides) the instances'
+ * environment below.
  */
-export async function testStackConfig(t: Test, options: { monitoring?: boolean } = {}): Promise<StackConfig> {
+export async function testStackConfig(
+  t: Test,
+  options: { monitoring?: boolean; apiEnv?: Record<string, string> } = {},
+): Promise<StackConfig> {
   const config = await temporaryStackConfig('stack', {
     monitoring: options.monitoring ?? false,
     downAfterMs: 1000,
@@ -37,6 +41,7 @@ export async function testStackConfig(t: Test, options: { monitoring?: boolean }
       BCRYPT_COST: '4',
       RATE_LIMIT_MAX: '100000',
       LOGIN_RATE_LIMIT_MAX: '1000',
+      ...options.apiEnv,
     },
   });
   const started: LocalStack[] = [];
@@ -91,14 +96,23 @@ export async function fakeUpstream(t: Test): Promise<FakeUpstream> {
   return { address, seen };
 }
 
-/** NGINX from nginx/nginx.conf on free ports in front of the given upstreams; stopped on teardown. */
-export async function startTestNginx(t: Test, upstreams: string[], rotation?: LogRotation) {
+/**
+ * NGINX from nginx/nginx.conf on free ports in front of the given upstreams; stopped on teardown.
+ * extraLocations go where a benchmark's do (a test's own routes, e.g. one that makes NGINX answer a status).
+ */
+export async function startTestNginx(t: Test, upstreams: string[], rotation?: LogRotation, extraLocations?: string) {
   const nginx = await installedProgram('nginx');
   let child: ReturnType<typeof nginxProcess> | undefined;
   const dir = await tempDir(t, 'nginx', async () => child?.stop());
   const [httpPort, statusPort] = (await freePorts(2)) as [number, number];
   const host = '127.0.0.1';
-  const files: NginxFiles = await renderNginxConfig(nginxFiles(dir), { host, httpPort, statusPort, upstreams });
+  const files: NginxFiles = await renderNginxConfig(nginxFiles(dir), {
+    host,
+    httpPort,
+    statusPort,
+    upstreams,
+    extraLocations,
+  });
   await testNginxConfig(nginx, files);
   const base = `http://${host}:${httpPort}`;
   child = nginxProcess(nginx, files, base, (err) => t.fail(err.message), undefined, rotation);
