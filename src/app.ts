@@ -8,7 +8,7 @@ import { ErrorSchema } from './schemas/common.js';
 import { UserSchema } from './schemas/users.js';
 import { ProductSchema } from './schemas/products.js';
 import { PurchaseSchema } from './schemas/purchases.js';
-import errorHandler, { answerFrameworkError } from './plugins/app/error-handler.js';
+import errorHandler, { answerClientError, answerConnect, answerFrameworkError } from './plugins/app/error-handler.js';
 import securityHeaders from './plugins/external/helmet.js';
 import cors from './plugins/external/cors.js';
 import metrics from './plugins/external/metrics.js';
@@ -64,11 +64,13 @@ export async function buildApp(config: Config) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // While closing, still answer requests on open keep-alive connections (with Connection: close):
     // NGINX cannot retry a 503 without counting the instance as failed.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.on('connect', answerConnect);
 
   app.decorate('config', config);
   app.setValidatorCompiler(validatorCompiler);

@@ -1,6 +1,9 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   DomainError,
   InternalError,
@@ -61,6 +64,46 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
     return send(reply, new ValidationFailed('A path parameter is longer than 100 characters'));
   }
   return send(reply, clientError(err, 400));
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request, by Node's error code. */
+const PARSER_ERRORS: Record<string, [statusCode: number, code: string, message: string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'A request header, or all of them together, is too large'],
+};
+
+/** The contract's error straight onto a socket Fastify never made a request of; the connection is closed after it. */
+function writeError(socket: Duplex, statusCode: number, code: string, message: string) {
+  const error = STATUS_CODES[statusCode] ?? 'Bad Request';
+  const body = JSON.stringify({ statusCode, code, error, message });
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${statusCode} ${error}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\n` +
+        `x-content-type-options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's parser cannot read (raw bytes in the path, a broken request
+ * line, oversized headers) still gets the contract's JSON and an x-request-id, as NGINX's own answers do;
+ * Fastify's default answer has no `code`.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [statusCode, code, message] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'BAD_REQUEST', 'The request is malformed'];
+  writeError(socket, statusCode, code, message);
+  socket.destroySoon();
+}
+
+/**
+ * The HTTP server's `connect` event: Node hands a CONNECT request to it instead of Fastify, and with no
+ * listener drops the connection unanswered. This is no proxy: 405, in the contract's shape.
+ */
+export function answerConnect(_request: IncomingMessage, socket: Duplex) {
+  socket.on('error', () => undefined);
+  writeError(socket, 405, 'METHOD_NOT_ALLOWED', 'This method is not allowed here');
 }
 
 /**
