@@ -31,6 +31,7 @@ export const EnvSchema = Type.Object({
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   REDIS_USERNAME: Type.Optional(Type.String({ pattern: '^[^\\s]+$' })),
   REDIS_PASSWORD: Type.Optional(Type.String()),
+  SENTINEL_USERNAME: Type.Optional(Type.String()),
   SENTINEL_PASSWORD: Type.Optional(Type.String()),
   // Also the service's Redis user's key pattern (~PREFIX*): no glob characters.
   KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
@@ -83,6 +84,7 @@ export interface Config {
     /** The service's ACL user on the Redis nodes; unset: the default user. */
     username: string | undefined;
     password: string | undefined;
+    sentinelUsername: string | undefined;
     sentinelPassword: string | undefined;
     keyPrefix: string;
     commandTimeoutMs: number;
@@ -149,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       masterName: env.REDIS_MASTER_NAME,
       username: env.REDIS_USERNAME || undefined,
       password: env.REDIS_PASSWORD || undefined,
+      sentinelUsername: env.SENTINEL_USERNAME || undefined,
       sentinelPassword: env.SENTINEL_PASSWORD || undefined,
       keyPrefix: env.KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,

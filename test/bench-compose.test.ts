@@ -60,7 +60,7 @@ async function composeBench() {
   t.test("the master the target gives is the Sentinels' master, reached on its published port", async (t) => {
     const master = await target.master();
     t.equal(master.host, '127.0.0.1');
-    const redis = new Redis({ host: master.host, port: master.port, password: master.password, lazyConnect: true });
+    const redis = new Redis({ ...master, lazyConnect: true });
     t.teardown(() => redis.quit());
     await redis.connect();
     t.equal(((await redis.role()) as string[])[0], 'master', `${master.port} is a master`);

@@ -89,7 +89,12 @@ type Loaded = { firstId: string; lastId: string };
 /** Straight from the master: what the load wrote is what the stores write, every purchase pointing at real rows. */
 async function checkLoaded(t: Test, target: BenchTarget, products: Loaded, purchases: Loaded) {
   const master = await target.master();
-  const redis = new Redis({ host: master.host, port: master.port, password: master.password });
+  const redis = new Redis({
+    host: master.host,
+    port: master.port,
+    username: master.username,
+    password: master.password,
+  });
   t.teardown(() => redis.quit());
   const keys = keySchema(target.keyPrefix);
   const range = (l: Loaded) => [`[${l.firstId}`, `[${l.lastId}`] as const;

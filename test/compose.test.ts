@@ -242,8 +242,11 @@ t.test("the containers run the repo's config files, read-only, and every mounted
 });
 
 t.test('every ${NAME} of the Sentinel and NGINX templates gets a value in Compose', async (t) => {
-  // docker/sentinel.sh makes this one itself, from the password it names.
-  const madeByEntrypoint: Record<string, string> = { EXPORTER_PASSWORD_SHA256: 'REDIS_EXPORTER_PASSWORD' };
+  // docker/sentinel.sh makes these itself, from the passwords they name.
+  const madeByEntrypoint: Record<string, string> = {
+    SERVICE_PASSWORD_SHA256: 'REDIS_PASSWORD',
+    EXPORTER_PASSWORD_SHA256: 'REDIS_EXPORTER_PASSWORD',
+  };
   for (const [name, service] of named('sentinel-')) {
     const env = environment(service);
     for (const placeholder of placeholders(read('sentinel/sentinel.conf'))) {

@@ -182,8 +182,11 @@ t.test('nobody gets in without a user and its password: every node, every Sentin
     t.equal(await answer(client(t, port), ['SENTINEL', 'MASTERS']), 'NOAUTH', `Sentinel ${port}: no AUTH, no answer`);
     const wrong = client(t, port, { password: 'wrong' });
     t.equal(await answer(wrong, ['PING']), 'WRONGPASS', `Sentinel ${port}: a wrong password is refused`);
-    const asService = client(t, port, as('service'));
-    t.equal(await answer(asService, ['PING']), 'WRONGPASS', `Sentinel ${port}: the nodes' users are not its users`);
+    // Only the service and the exporter have users on the Sentinels; the nodes' admin and sentinel users do not.
+    for (const user of ['admin', 'sentinel', 'replication'] as const) {
+      const asNodeUser = client(t, port, as(user));
+      t.equal(await answer(asNodeUser, ['PING']), 'WRONGPASS', `Sentinel ${port}: the nodes' ${user} is not its user`);
+    }
     t.equal(
       await client(t, port, sentinelAuth(secrets)).call('PING'),
       'PONG',
@@ -217,9 +220,45 @@ t.test("the Sentinels' exporter user reads what Sentinel knows and changes nothi
   );
 });
 
+t.test("the service's user on the Sentinels: where the master is and their events, no reconfiguring", async (t) => {
+  for (const port of sentinelPorts) {
+    const service = client(t, port, as('service'));
+    await allowsExactly(
+      t,
+      service,
+      [
+        ['PING'],
+        ['INFO'],
+        ['CLIENT', 'SETNAME', 'acl-test'],
+        ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName],
+        ['SENTINEL', 'MASTER', masterName],
+        ['SENTINEL', 'REPLICAS', masterName],
+        ['SENTINEL', 'SENTINELS', masterName],
+      ],
+      [
+        ['SENTINEL', 'FAILOVER', masterName],
+        ['SENTINEL', 'SET', masterName, 'quorum', 1],
+        ['SENTINEL', 'REMOVE', masterName],
+        ['SENTINEL', 'MONITOR', 'other', host, 1, 1],
+        ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
+        ['SENTINEL', 'RESET', '*'],
+        ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', host, redisPorts[0] as number, 0, '*'],
+        ['SENTINEL', 'DEBUG'],
+        ['PUBLISH', '+switch-master', 'x'],
+        ['CLIENT', 'KILL', 'TYPE', 'normal'],
+        ['ACL', 'LIST'],
+        ['SHUTDOWN'],
+      ],
+    );
+    const events = client(t, port, as('service'));
+    t.same(await events.subscribe('+switch-master', '+odown'), 2, `Sentinel ${port}: it may hear the events`);
+  }
+});
+
 t.test('with every user in place, a failover completes and the service follows it, never refused', async (t) => {
   // The tests above were refused on purpose: from here on, any refusal is a defect.
   for (const port of redisPorts) await client(t, port, adminAuth(secrets)).call('ACL', 'LOG', 'RESET');
+  for (const port of sentinelPorts) await client(t, port, sentinelAuth(secrets)).call('ACL', 'LOG', 'RESET');
   const app = await startApp(t, topo);
   const admin = await loginAdmin(app);
   const buyer = await login(app, 'acl-buyer');
@@ -258,6 +297,12 @@ t.test('with every user in place, a failover completes and the service follows i
     const log = (await client(t, port, adminAuth(secrets)).call('ACL', 'LOG')) as string[][];
     const refusals = log.map((entry) => pairs(entry)).map((e) => `${e.username}: ${e.reason} ${e.object}`);
     t.same(refusals, [], `node ${port}: no refusal in its ACL LOG`);
+  }
+  // Nor on the Sentinels: the service asked them only what its user there may ask.
+  for (const port of sentinelPorts) {
+    const log = (await client(t, port, sentinelAuth(secrets)).call('ACL', 'LOG')) as string[][];
+    const refusals = log.map((entry) => pairs(entry)).map((e) => `${e.username}: ${e.reason} ${e.object}`);
+    t.same(refusals, [], `Sentinel ${port}: no refusal in its ACL LOG`);
   }
 });
 

@@ -20,6 +20,7 @@ function sentinelOptions(cfg: RedisConfig): RedisOptions {
     name: cfg.masterName,
     username: cfg.username,
     password: cfg.password,
+    sentinelUsername: cfg.sentinelUsername,
     sentinelPassword: cfg.sentinelPassword,
     protocol: 2,
     failoverDetector: false,

@@ -50,6 +50,7 @@ export class FailoverWatch extends EventEmitter<{
       const options = {
         host: s.host,
         port: s.port,
+        username: cfg.sentinelUsername,
         password: cfg.sentinelPassword,
         protocol: 2 as const,
         lazyConnect: true,

@@ -44,7 +44,9 @@ export async function apiProcess(
     // The service's own Redis user (redis/users.conf), which may touch only keys under KEY_PREFIX.
     REDIS_USERNAME: REDIS_USERS.service,
     REDIS_PASSWORD: credentials.redis.service,
-    SENTINEL_PASSWORD: credentials.redis.sentinels,
+    // The same user on the Sentinels (sentinel/sentinel.conf): it reads what they know, reconfigures nothing.
+    SENTINEL_USERNAME: REDIS_USERS.service,
+    SENTINEL_PASSWORD: credentials.redis.service,
     KEY_PREFIX: config.keyPrefix,
     ADMIN_USERNAME: credentials.admin.username,
     ADMIN_PASSWORD: credentials.admin.password,

@@ -25,6 +25,7 @@ export function sentinelConfig(template: string, files: ProcessFiles, port: numb
     DOWN_AFTER_MS: String(o.downAfterMs),
     FAILOVER_TIMEOUT_MS: String(o.failoverTimeoutMs),
     REDIS_SENTINEL_PASSWORD: o.secrets.sentinel,
+    SERVICE_PASSWORD_SHA256: usersTemplateVars(o.secrets, o.keyPrefix).SERVICE_PASSWORD_SHA256 as string,
     EXPORTER_PASSWORD_SHA256: usersTemplateVars(o.secrets, o.keyPrefix).EXPORTER_PASSWORD_SHA256 as string,
   });
 }

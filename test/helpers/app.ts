@@ -15,7 +15,9 @@ export function testConfig(topo: TestTopology, env: Record<string, string> = {})
       SENTINELS: topo.topology.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
       REDIS_USERNAME: REDIS_USERS.service,
       REDIS_PASSWORD: topo.secrets.service,
-      SENTINEL_PASSWORD: topo.secrets.sentinels,
+      // The service's own user on the Sentinels too, as the stack and Compose run it.
+      SENTINEL_USERNAME: REDIS_USERS.service,
+      SENTINEL_PASSWORD: topo.secrets.service,
       BCRYPT_COST: '4',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
