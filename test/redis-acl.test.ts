@@ -195,6 +195,16 @@ t.test('nobody gets in without a user and its password: every node, every Sentin
   }
 });
 
+/** What changes a Sentinel's mind or config: only its default user (peers, operators) may. */
+const RECONFIGURING_SENTINEL: [string, ...(string | number)[]][] = [
+  ['SENTINEL', 'FAILOVER', masterName],
+  ['SENTINEL', 'SET', masterName, 'quorum', 1],
+  ['SENTINEL', 'REMOVE', masterName],
+  ['SENTINEL', 'MONITOR', 'other', host, 1, 1],
+  ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
+  ['SENTINEL', 'RESET', '*'],
+];
+
 t.test("the Sentinels' exporter user reads what Sentinel knows and changes nothing", async (t) => {
   const port = sentinelPorts[0] as number;
   await allowsExactly(
@@ -207,16 +217,7 @@ t.test("the Sentinels' exporter user reads what Sentinel knows and changes nothi
       ['SENTINEL', 'REPLICAS', masterName],
       ['SENTINEL', 'SENTINELS', masterName],
     ],
-    [
-      ['SENTINEL', 'FAILOVER', masterName],
-      ['SENTINEL', 'SET', masterName, 'quorum', 1],
-      ['SENTINEL', 'REMOVE', masterName],
-      ['SENTINEL', 'MONITOR', 'other', host, 1, 1],
-      ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
-      ['SENTINEL', 'RESET', '*'],
-      ['ACL', 'LIST'],
-      ['SHUTDOWN'],
-    ],
+    [...RECONFIGURING_SENTINEL, ['ACL', 'LIST'], ['SHUTDOWN']],
   );
 });
 
@@ -236,12 +237,7 @@ t.test("the service's user on the Sentinels: where the master is and their event
         ['SENTINEL', 'SENTINELS', masterName],
       ],
       [
-        ['SENTINEL', 'FAILOVER', masterName],
-        ['SENTINEL', 'SET', masterName, 'quorum', 1],
-        ['SENTINEL', 'REMOVE', masterName],
-        ['SENTINEL', 'MONITOR', 'other', host, 1, 1],
-        ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
-        ['SENTINEL', 'RESET', '*'],
+        ...RECONFIGURING_SENTINEL,
         ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', host, redisPorts[0] as number, 0, '*'],
         ['SENTINEL', 'DEBUG'],
         ['PUBLISH', '+switch-master', 'x'],
