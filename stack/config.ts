@@ -29,6 +29,7 @@ const STACK_DEFAULTS = {
   nginxExporterPort: 9413,
   logMaxMb: 10,
   logFiles: 5,
+  backupKeep: 7,
 };
 
 const StackEnvSchema = Type.Object({
@@ -48,6 +49,7 @@ const StackEnvSchema = Type.Object({
   ALERT_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$' })),
   STACK_LOG_MAX_MB: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.logMaxMb }),
   STACK_LOG_FILES: Type.Integer({ minimum: 1, maximum: 100, default: STACK_DEFAULTS.logFiles }),
+  BACKUP_KEEP: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.backupKeep }),
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
@@ -76,6 +78,8 @@ export interface StackConfig {
   monitoring: MonitoringConfig | undefined;
   /** How big each process's log grows before it rotates, and how many rotated files are kept. */
   logRotation: LogRotation;
+  /** How many archives `npm run backup` keeps in its folder (the newest). */
+  backupKeep: number;
   masterName: string;
   /** How long a silent master has before the Sentinels call it down (failover drills may shorten it). */
   downAfterMs: number;
@@ -152,6 +156,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
             webhookUrl: env.ALERT_WEBHOOK_URL,
           },
     logRotation: { maxBytes: env.STACK_LOG_MAX_MB * 1024 * 1024, keep: env.STACK_LOG_FILES },
+    backupKeep: env.BACKUP_KEEP,
     masterName: env.REDIS_MASTER_NAME,
     downAfterMs: env.SENTINEL_DOWN_AFTER_MS,
     failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,

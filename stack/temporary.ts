@@ -54,6 +54,7 @@ export async function temporaryStackConfig(purpose: string, settings: TemporaryS
         }
       : undefined,
     logRotation: DEFAULT_LOG_ROTATION,
+    backupKeep: 7,
     masterName: DEFAULTS.masterName,
     redisSecrets: generateRedisSecrets(),
     keyPrefix: DEFAULTS.keyPrefix,

@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis';
+import type { StackConfig } from '../config.js';
+import { down } from '../commands/down.js';
+import { up } from '../commands/up.js';
+import { stateLayout } from '../layout.js';
+import { assertPortsFree } from '../ports.js';
+import { adminAuth, sentinelAuth, type RedisSecrets } from '../redis-users.js';
+import { runningStack } from '../state.js';
+import { redisTier } from '../topology/tier.js';
+import { startTopology, type Topology } from '../topology/topology.js';
+import { countKeys, type KeyCounts } from './counts.js';
+import { hasNodeData } from './node-files.js';
+import type { SentinelView } from './replica-source.js';
+
+/** How backup and restore see the local stack of a state folder: running or not, and how to stop and start it. */
+export interface StackControl {
+  /** Whether the whole stack runs now (its Redis nodes and Sentinels on the config's ports). */
+  isRunning(): Promise<boolean>;
+  stopStack(): Promise<void>;
+  /** Starts the whole stack again (after a restore of a running one). */
+  startStack(): Promise<void>;
+}
+
+/** The stack `npm start` / `npm run up` launched, through its record and launcher (npm run down / up). */
+export function launcherControl(config: StackConfig): StackControl {
+  return {
+    isRunning: async () => (await runningStack(config.dir)) !== undefined,
+    stopStack: async () => {
+      if ((await down(config)) !== 0) throw new Error('the stack did not stop: `npm run status` shows what runs');
+    },
+    startStack: async () => {
+      if ((await up(config)) !== 0) throw new Error('the stack did not start again: see its log above');
+    },
+  };
+}
+
+export const sentinelView = (config: StackConfig, secrets: RedisSecrets): SentinelView => ({
+  sentinels: config.sentinelPorts.map((port) => ({ host: config.host, port })),
+  masterName: config.masterName,
+  sentinelAuth: sentinelAuth(secrets),
+  nodeAuth: adminAuth(secrets),
+});
+
+export const deploymentName = (config: StackConfig) => `local (${config.dir})`;
+
+/** Whether any Redis node of the state folder ever ran (it has data files). */
+export const anyNodeData = (config: StackConfig) =>
+  config.redisPorts.some((port) => hasNodeData(stateLayout(config.dir).redis(port).dir));
+
+/**
+ * The stack's Redis nodes and Sentinels alone, started from the state folder for a backup or a restore while
+ * the stack itself is stopped; the caller stops them.
+ */
+export async function startStackRedis(config: StackConfig, secrets: RedisSecrets, log: (msg: string) => void) {
+  await assertPortsFree(config.host, redisTier.ports(config));
+  return startTopology({
+    dir: config.dir,
+    host: config.host,
+    redisPorts: config.redisPorts,
+    sentinelPorts: config.sentinelPorts,
+    masterName: config.masterName,
+    downAfterMs: config.downAfterMs,
+    failoverTimeoutMs: config.failoverTimeoutMs,
+    secrets,
+    keyPrefix: config.keyPrefix,
+    logRotation: config.logRotation,
+    log: (msg) => log(`  ${msg}`),
+  });
+}
+
+/** Runs work with the stack's Redis up: the running stack's, or its nodes started alone for the time of it. */
+export async function withStackRedis<T>(
+  config: StackConfig,
+  control: StackControl,
+  secrets: RedisSecrets,
+  log: (msg: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (await control.isRunning()) return work();
+  if (!anyNodeData(config)) throw new Error(`no stack has run from ${config.dir}: there is no data to back up`);
+  log(`the stack is stopped: starting its Redis nodes and Sentinels alone from ${config.dir}`);
+  const topology = await startStackRedis(config, secrets, log);
+  try {
+    return await work();
+  } finally {
+    await topology.stop();
+    log('its Redis nodes and Sentinels stopped again');
+  }
+}
+
+/** The counts on one node, read on the node itself (a replica too). */
+export async function countOn(
+  host: string,
+  port: number,
+  secrets: RedisSecrets,
+  keyPrefix: string,
+): Promise<KeyCounts> {
+  const redis = new Redis({ host, port, ...adminAuth(secrets), lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await countKeys(redis, keyPrefix);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Counts on every node of the topology, its master first. */
+export async function countEveryNode(topology: Topology, secrets: RedisSecrets, keyPrefix: string) {
+  const { host, redisPorts } = topology.options;
+  const master = await topology.masterAddress();
+  const ports = [master.port, ...redisPorts.filter((port) => port !== master.port)];
+  const counted: { node: string; counts: KeyCounts }[] = [];
+  for (const port of ports) {
+    const node = `redis-${port}${port === master.port ? ' (master)' : ''}`;
+    counted.push({ node, counts: await countOn(host, port, secrets, keyPrefix) });
+  }
+  return counted;
+}

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { command, pairs } from '../redis-probe.js';
+import type { RedisAuth } from '../redis-users.js';
+import type { Address } from '../topology/probes.js';
+
+/** The master and the replica a snapshot is taken from, as the Sentinels and the nodes themselves say. */
+export interface Located {
+  master: Address;
+  masterRunId: string;
+  /** The master's replication offset when it was asked. */
+  masterOffset: number;
+  replica: Address;
+  /** How far the replica's offset was behind the master's, in bytes. */
+  replicaLag: number;
+}
+
+export interface SentinelView {
+  sentinels: Address[];
+  masterName: string;
+  sentinelAuth: RedisAuth;
+  /** The operators' user on the nodes (redis/users.conf's admin): SYNC, INFO, ROLE. */
+  nodeAuth: RedisAuth;
+}
+
+export const formatAddress = (a: Address) => `${a.host}:${a.port}`;
+
+/**
+ * Asks the Sentinels for the master and its replicas, and picks the replica to snapshot: one no Sentinel flags
+ * (down, disconnected), whose link to the master is up by its own ROLE, and the least behind. A backup never forks
+ * the master: with no such replica it fails instead.
+ */
+export async function locateReplica(view: SentinelView): Promise<Located> {
+  const errors: string[] = [];
+  for (const sentinel of view.sentinels) {
+    try {
+      return await locateThrough(view, sentinel);
+    } catch (err) {
+      errors.push(`${formatAddress(sentinel)}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`cannot find a replica to take the snapshot from (${errors.join('; ')})`);
+}
+
+async function locateThrough(view: SentinelView, sentinel: Address): Promise<Located> {
+  const ask = (a: Address, auth: RedisAuth, args: [string, ...string[]]) => command(a.host, a.port, auth, args);
+  const master = pairs(await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'MASTER', view.masterName]));
+  if (master.flags !== 'master') throw new Error(`it flags master ${view.masterName} "${master.flags ?? 'unknown'}"`);
+  const masterAddress = { host: String(master.ip), port: Number(master.port) };
+  const replicas = (await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'REPLICAS', view.masterName])) as unknown[];
+  const healthy = replicas
+    .map(pairs)
+    .filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok')
+    .sort((a, b) => Number(b['slave-repl-offset']) - Number(a['slave-repl-offset']));
+  const masterInfo = String(await ask(masterAddress, view.nodeAuth, ['INFO']));
+  const masterOffset = Number(/^master_repl_offset:(\d+)/m.exec(masterInfo)?.[1] ?? 0);
+  const masterRunId = /^run_id:(\w+)/m.exec(masterInfo)?.[1] ?? 'unknown';
+  for (const candidate of healthy) {
+    const replica = { host: String(candidate.ip), port: Number(candidate.port) };
+    // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
+    const role = await ask(replica, view.nodeAuth, ['ROLE']).catch(() => undefined);
+    if (!Array.isArray(role) || role[0] !== 'slave' || role[3] !== 'connected') continue;
+    if (Number(role[2]) !== masterAddress.port) continue;
+    const replicaLag = Math.max(0, masterOffset - Number(role[4]));
+    return { master: masterAddress, masterRunId, masterOffset, replica, replicaLag };
+  }
+  throw new Error(`no replica of ${formatAddress(masterAddress)} is online and in sync`);
+}
+
+const PROGRESS_MS = 1000;
+
+/**
+ * A fresh snapshot made by the replica, streamed into file by redis-cli --rdb (Redis's own tool: it asks the
+ * replica for a full sync with REPLCONF rdb-only, so the replica forks and streams one RDB and no more). The
+ * password goes through REDISCLI_AUTH, never the command line. onProgress hears the bytes so far, each second.
+ */
+export async function streamSnapshot(
+  replica: Address,
+  auth: RedisAuth,
+  file: string,
+  onProgress: (bytes: number) => void,
+): Promise<void> {
+  const args = ['-h', replica.host, '-p', String(replica.port), ...(auth.username ? ['--user', auth.username] : [])];
+  const child = spawn('redis-cli', [...args, '--rdb', file], {
+    env: { ...process.env, REDISCLI_AUTH: auth.password },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const progress = setInterval(async () => {
+    const size = (await stat(file).catch(() => undefined))?.size;
+    if (size !== undefined) onProgress(size);
+  }, PROGRESS_MS);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    // redis-cli prints "Transfer finished with success" and exits 0 only once the whole RDB is in.
+    if (code !== 0 || !/Transfer finished with success/.test(output)) {
+      const why = output.trim().split('\n').slice(-2).join(' / ') || `exit code ${code}`;
+      throw new Error(`the snapshot from ${formatAddress(replica)} failed: ${why}`);
+    }
+  } finally {
+    clearInterval(progress);
+  }
+}
