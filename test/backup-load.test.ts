@@ -31,7 +31,10 @@ function invariantProblems(store: Store, prefix: string, initialStock: number): 
     problems.push('purchases:index does not name exactly the stored purchases');
   }
   for (const user of new Set(purchases.map((p) => p.userId as string))) {
-    const own = purchases.filter((p) => p.userId === user).map((p) => p.id as string).sort();
+    const own = purchases
+      .filter((p) => p.userId === user)
+      .map((p) => p.id as string)
+      .sort();
     if (JSON.stringify(members(store, `${prefix}user:${user}:purchases`)) !== JSON.stringify(own)) {
       problems.push(`user ${user}: their purchase index does not name exactly their purchases`);
     }

@@ -94,17 +94,26 @@ t.test('a damaged, foreign or incompatible archive is refused and the data is un
     ],
     [
       'a manifest that lies about the counts',
-      await pack('lying', withManifest((m) => (m.counts.purchases += 1))),
+      await pack(
+        'lying',
+        withManifest((m) => (m.counts.purchases += 1)),
+      ),
       /does not hold what its manifest says \(purchases: 5 expected, 4 found\)/,
     ],
     [
       'another snapshot',
-      await pack('swapped', withManifest(() => {}, Buffer.concat([snapshot, Buffer.from('x')]))),
+      await pack(
+        'swapped',
+        withManifest(() => {}, Buffer.concat([snapshot, Buffer.from('x')])),
+      ),
       /snapshot has \d+ bytes, the manifest says/,
     ],
     [
       'a damaged manifest',
-      await pack('damaged-manifest', withManifest((m) => Object.assign(m, { counts: { users: -1 } }))),
+      await pack(
+        'damaged-manifest',
+        withManifest((m) => Object.assign(m, { counts: { users: -1 } })),
+      ),
       /manifest is damaged/,
     ],
     [
@@ -120,7 +129,10 @@ t.test('a damaged, foreign or incompatible archive is refused and the data is un
     ],
     [
       'another KEY_PREFIX',
-      await pack('prefix', withManifest((m) => (m.keyPrefix = 'other:'))),
+      await pack(
+        'prefix',
+        withManifest((m) => (m.keyPrefix = 'other:')),
+      ),
       /KEY_PREFIX "other:"/,
     ],
     ['a missing file', path.join(work, 'nowhere.tar.gz'), /no such file/],

@@ -43,7 +43,10 @@ t.test('backup, more purchases, restore: exactly the backed-up state on every no
 
   const { control, current } = testStackControl(t, config, stack);
   const log = (msg: string) => t.comment(msg);
-  await t.rejects(restoreLocal(config, control, file, { force: false, log }), /holds data .*--force.*Nothing was changed/s);
+  await t.rejects(
+    restoreLocal(config, control, file, { force: false, log }),
+    /holds data .*--force.*Nothing was changed/s,
+  );
   t.ok(await control.isRunning(), 'refused without --force: the stack still runs');
 
   const result = await restoreLocal(config, control, file, { force: true, log });
