@@ -54,8 +54,8 @@ export function countDifferences(expected: KeyCounts, found: KeyCounts): string[
   );
 }
 
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
 
 export const describeCounts = (c: KeyCounts) =>
   `${plural(c.users, 'user')}, ${plural(c.products, 'product')}, ${plural(c.purchases, 'purchase')} ` +
-  `(${plural(c.persistentKeys, 'persistent key')}, ${c.volatileKeys} with a TTL)`;
+  `(${plural(c.persistentKeys, 'persistent key')}, ${c.volatileKeys.toLocaleString('en')} with a TTL)`;
