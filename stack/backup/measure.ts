@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../build.js';
@@ -80,12 +80,20 @@ try {
   from = performance.now();
   const restored = await restoreLocal(config, control, backup.file, { force: true, log });
   const restoreSeconds = seconds(from);
-  console.log(`
-| ${describeCounts(restored.manifest.counts)} | |
-|---|---|
-| snapshot (RDB) | ${megabytes(snapshotBytes)} |
-| npm run backup (locate a replica, stream, trial load and count, archive) | ${backupSeconds.toFixed(1)} s |
-| npm run restore --force (verify, stop the stack, place on 3 nodes, start, count, start the stack) | ${restoreSeconds.toFixed(1)} s |`);
+  const s = (n: number) => `${n.toFixed(1)} s`;
+  const { verify, stop, place, check, restart } = restored.seconds;
+  const rows = [
+    ['snapshot (RDB) / archive (gzip)', `${megabytes(snapshotBytes)} / ${megabytes((await stat(backup.file)).size)}`],
+    ['npm run backup: locate a replica, stream, trial load and count, archive', s(backupSeconds)],
+    ['npm run restore --force, in all', s(restoreSeconds)],
+    ['· verify the archive (checksums, trial load, counts)', s(verify)],
+    ['· stop the stack', s(stop)],
+    ['· place the snapshot on the 3 nodes', s(place)],
+    ['· start the nodes and Sentinels, count on every node', s(check)],
+    ['· start the stack again', s(restart)],
+  ];
+  console.log(`\n| ${describeCounts(restored.manifest.counts)} | |\n|---|---|`);
+  for (const [what, value] of rows) console.log(`| ${what} | ${value} |`);
 } finally {
   await stack.stop();
   await rm(config.dir, { recursive: true, force: true });

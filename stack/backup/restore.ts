@@ -26,6 +26,8 @@ export interface RestoreResult {
   nodes: { node: string; counts: KeyCounts }[];
   /** Whether the stack ran before, and so was started again. */
   restarted: boolean;
+  /** Seconds each step took: verify, stop (the stack), place (on every node), start and count, start the stack. */
+  seconds: Record<'verify' | 'stop' | 'place' | 'check' | 'restart', number>;
 }
 
 /** "Redis server v=7.0.15 sha=…" → 7.0.15. */
@@ -78,15 +80,23 @@ export async function restoreLocal(
   { force, log }: RestoreOptions,
 ): Promise<RestoreResult> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'evergreen-restore-'));
+  const seconds = { verify: 0, stop: 0, place: 0, check: 0, restart: 0 };
+  let from = performance.now();
+  const lap = (step: keyof typeof seconds) => {
+    seconds[step] = (performance.now() - from) / 1000;
+    from = performance.now();
+  };
   try {
     const { manifest, snapshot } = await verifyArchive(file, work, config.keyPrefix, log);
     const secrets = (await resolveCredentials(config)).redis;
     const running = await control.isRunning();
     if (!force) await refuseIfHoldsData(config, secrets, running, log);
+    lap('verify');
     if (running) {
       log('stopping the running stack (as `npm run down` does)');
       await control.stopStack();
     }
+    lap('stop');
     const layout = stateLayout(config.dir);
     const nodeDirs = config.redisPorts.map((port) => layout.redis(port).dir);
     let nodes: RestoreResult['nodes'];
@@ -95,7 +105,9 @@ export async function restoreLocal(
       log(
         `snapshot placed on all ${nodeDirs.length} nodes; the data it replaced is kept in each one's ${PRE_RESTORE}/`,
       );
+      lap('place');
       nodes = await startAndCount(config, secrets, manifest, log);
+      lap('check');
     } catch (err) {
       log(`restore failed (${(err as Error).message}): putting every node's previous data back`);
       for (const dir of nodeDirs) await rollbackNodeData(dir);
@@ -106,7 +118,8 @@ export async function restoreLocal(
       log('starting the stack again (as `npm run up` does)');
       await control.startStack();
     }
-    return { manifest, nodes, restarted: running };
+    lap('restart');
+    return { manifest, nodes, restarted: running, seconds };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
