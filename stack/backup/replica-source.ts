@@ -27,7 +27,7 @@ export const formatAddress = (a: Address) => `${a.host}:${a.port}`;
 
 /**
  * Asks the Sentinels for the master and its replicas, and picks the replica to snapshot: one no Sentinel flags
- * (down, disconnected), whose link to the master is up by its own ROLE, and the least behind. A backup never forks
+ * (down, disconnected), whose link to the master is up by its own ROLE, and the most advanced. A backup never forks
  * the master: with no such replica it fails instead.
  */
 export async function locateReplica(view: SentinelView): Promise<Located> {
@@ -48,21 +48,24 @@ async function locateThrough(view: SentinelView, sentinel: Address): Promise<Loc
   if (master.flags !== 'master') throw new Error(`it flags master ${view.masterName} "${master.flags ?? 'unknown'}"`);
   const masterAddress = { host: String(master.ip), port: Number(master.port) };
   const replicas = (await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'REPLICAS', view.masterName])) as unknown[];
-  const healthy = replicas
-    .map(pairs)
-    .filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok')
-    .sort((a, b) => Number(b['slave-repl-offset']) - Number(a['slave-repl-offset']));
+  const healthy = replicas.map(pairs).filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok');
   const masterInfo = String(await ask(masterAddress, view.nodeAuth, ['INFO']));
   const masterOffset = Number(/^master_repl_offset:(\d+)/m.exec(masterInfo)?.[1] ?? 0);
   const masterRunId = /^run_id:(\w+)/m.exec(masterInfo)?.[1] ?? 'unknown';
+  // Each candidate's offset from its own ROLE, now (the Sentinels' figures are up to a second old): the most
+  // advanced holds every write any replica had confirmed, so every 201 given before the backup began.
+  let best: { replica: Address; offset: number } | undefined;
   for (const candidate of healthy) {
     const replica = { host: String(candidate.ip), port: Number(candidate.port) };
     // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
     const role = await ask(replica, view.nodeAuth, ['ROLE']).catch(() => undefined);
     if (!Array.isArray(role) || role[0] !== 'slave' || role[3] !== 'connected') continue;
     if (Number(role[2]) !== masterAddress.port) continue;
-    const replicaLag = Math.max(0, masterOffset - Number(role[4]));
-    return { master: masterAddress, masterRunId, masterOffset, replica, replicaLag };
+    if (!best || Number(role[4]) > best.offset) best = { replica, offset: Number(role[4]) };
+  }
+  if (best) {
+    const replicaLag = Math.max(0, masterOffset - best.offset);
+    return { master: masterAddress, masterRunId, masterOffset, replica: best.replica, replicaLag };
   }
   throw new Error(`no replica of ${formatAddress(masterAddress)} is online and in sync`);
 }
