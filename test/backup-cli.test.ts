@@ -74,4 +74,16 @@ t.test('npm run backup and restore on a stopped stack', async (t) => {
 
   const again = await startTestStack(t, config);
   t.same(await readEveryNode(again), before, 'the stack starts on the restored data, the same on every node');
+
+  // A new machine: a state folder no stack has used, other ports, other passwords. No --force needed.
+  const fresh = await testStackConfig(t);
+  const elsewhere = await cli(fresh, 'restore', latest);
+  t.equal(elsewhere.exitCode, 0, elsewhere.stderr);
+  const moved = await startTestStack(t, fresh);
+  const stores = (nodes: { store: unknown }[]) => nodes.map((node) => node.store);
+  t.same(
+    stores(await readEveryNode(moved)),
+    stores(before),
+    'a new state folder starts on the restored data, with its own passwords',
+  );
 });

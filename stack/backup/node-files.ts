@@ -23,7 +23,7 @@ const DATA = [AOF_DIR, RDB];
 export async function replaceNodeData(nodeDir: string, snapshot: string): Promise<void> {
   const kept = path.join(nodeDir, PRE_RESTORE);
   await rm(kept, { recursive: true, force: true });
-  await mkdir(kept, { mode: 0o700 });
+  await mkdir(kept, { recursive: true, mode: 0o700 }); // the node's folder too, when it never ran
   for (const name of DATA) {
     if (existsSync(path.join(nodeDir, name))) await rename(path.join(nodeDir, name), path.join(kept, name));
   }

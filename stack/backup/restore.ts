@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -88,6 +88,8 @@ export async function restoreLocal(
   };
   try {
     const { manifest, snapshot } = await verifyArchive(file, work, config.keyPrefix, log);
+    // A state folder no stack has used yet (a new machine) gets its folder and credentials here.
+    await mkdir(config.dir, { recursive: true, mode: 0o700 });
     const secrets = (await resolveCredentials(config)).redis;
     const running = await control.isRunning();
     if (!force) await refuseIfHoldsData(config, secrets, running, log);
