@@ -50,6 +50,8 @@ const StackEnvSchema = Type.Object({
   STACK_LOG_MAX_MB: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.logMaxMb }),
   STACK_LOG_FILES: Type.Integer({ minimum: 1, maximum: 100, default: STACK_DEFAULTS.logFiles }),
   BACKUP_KEEP: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.backupKeep }),
+  // Compose's own variable: which project `npm run backup -- --compose` and `restore -- --compose` mean.
+  COMPOSE_PROJECT_NAME: Type.Optional(Type.String()),
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
@@ -80,6 +82,8 @@ export interface StackConfig {
   logRotation: LogRotation;
   /** How many archives `npm run backup` keeps in its folder (the newest). */
   backupKeep: number;
+  /** COMPOSE_PROJECT_NAME, as Compose reads it: the project backup and restore --compose mean by default. */
+  composeProjectName?: string;
   masterName: string;
   /** How long a silent master has before the Sentinels call it down (failover drills may shorten it). */
   downAfterMs: number;
@@ -157,6 +161,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
           },
     logRotation: { maxBytes: env.STACK_LOG_MAX_MB * 1024 * 1024, keep: env.STACK_LOG_FILES },
     backupKeep: env.BACKUP_KEEP,
+    composeProjectName: env.COMPOSE_PROJECT_NAME,
     masterName: env.REDIS_MASTER_NAME,
     downAfterMs: env.SENTINEL_DOWN_AFTER_MS,
     failoverTimeoutMs: env.SENTINEL_FAILOVER_TIMEOUT_MS,

@@ -77,6 +77,9 @@ t.test('npm run backup and restore on a stopped stack', async (t) => {
 
   // A new machine: a state folder no stack has used, other ports, other passwords. No --force needed.
   const fresh = await testStackConfig(t);
+  const nothing = await cli(fresh, 'backup');
+  t.equal(nothing.exitCode, 1);
+  t.match(nothing.stderr, /no stack has run from .*: there is no data to back up/);
   const elsewhere = await cli(fresh, 'restore', latest);
   t.equal(elsewhere.exitCode, 0, elsewhere.stderr);
   const moved = await startTestStack(t, fresh);

@@ -36,16 +36,17 @@ export const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}
 export async function takeBackup(view: SentinelView, opts: BackupOptions): Promise<BackupResult> {
   const { log } = opts;
   const located = await locateReplica(view);
-  const { master, replica } = located;
+  const { master, replica, replicaAt } = located;
+  const reached = formatAddress(replicaAt) === formatAddress(replica) ? '' : ` (at ${formatAddress(replicaAt)})`;
   log(
     `master ${formatAddress(master)} (offset ${located.masterOffset}); snapshot from its replica ` +
-      `${formatAddress(replica)}, ${located.replicaLag} bytes behind`,
+      `${formatAddress(replica)}${reached}, ${located.replicaLag} bytes behind`,
   );
   const work = await mkdtemp(path.join(os.tmpdir(), 'evergreen-backup-'));
   try {
     const snapshot = path.join(work, ARCHIVE_ENTRIES.snapshot);
     const createdAt = new Date().toISOString();
-    await streamSnapshot(replica, view.nodeAuth, snapshot, (bytes) => log(`  received ${megabytes(bytes)}`));
+    await streamSnapshot(replicaAt, view.nodeAuth, snapshot, (bytes) => log(`  received ${megabytes(bytes)}`));
     const bytes = (await stat(snapshot)).size;
     const { rdbVersion, aux } = parseRdbHeader(await readHead(snapshot));
     const replicationOffset = Number(aux['repl-offset']);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { StackConfig } from '../config.js';
 import { down } from '../commands/down.js';
+import { resolveCredentials } from '../credentials.js';
 import { up } from '../commands/up.js';
 import { stateLayout } from '../layout.js';
 import { assertPortsFree } from '../ports.js';
@@ -68,20 +69,25 @@ export async function startStackRedis(config: StackConfig, secrets: RedisSecrets
   });
 }
 
-/** Runs work with the stack's Redis up: the running stack's, or its nodes started alone for the time of it. */
+/**
+ * Runs work with the stack's Redis up and its secrets: the running stack's, or its nodes started alone for the
+ * time of it. A state folder no stack has used holds nothing to work on.
+ */
 export async function withStackRedis<T>(
   config: StackConfig,
   control: StackControl,
-  secrets: RedisSecrets,
   log: (msg: string) => void,
-  work: () => Promise<T>,
+  work: (secrets: RedisSecrets) => Promise<T>,
 ): Promise<T> {
-  if (await control.isRunning()) return work();
-  if (!anyNodeData(config)) throw new Error(`no stack has run from ${config.dir}: there is no data to back up`);
+  const running = await control.isRunning();
+  if (!running && !anyNodeData(config))
+    throw new Error(`no stack has run from ${config.dir}: there is no data to back up`);
+  const secrets = (await resolveCredentials(config)).redis;
+  if (running) return work(secrets);
   log(`the stack is stopped: starting its Redis nodes and Sentinels alone from ${config.dir}`);
   const topology = await startStackRedis(config, secrets, log);
   try {
-    return await work();
+    return await work(secrets);
   } finally {
     await topology.stop();
     log('its Redis nodes and Sentinels stopped again');

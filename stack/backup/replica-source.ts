@@ -11,6 +11,8 @@ export interface Located {
   /** The master's replication offset when it was asked. */
   masterOffset: number;
   replica: Address;
+  /** Where this host reaches that replica (its own address, unless `reach` maps it). */
+  replicaAt: Address;
   /** How far the replica's offset was behind the master's, in bytes. */
   replicaLag: number;
 }
@@ -21,6 +23,11 @@ export interface SentinelView {
   sentinelAuth: RedisAuth;
   /** The operators' user on the nodes (redis/users.conf's admin): SYNC, INFO, ROLE. */
   nodeAuth: RedisAuth;
+  /**
+   * Where this host reaches a node that a Sentinel or a replica names; as named unless given. (Compose's Sentinels
+   * announce service names that only the project's network resolves: compose.ts maps them to containers.)
+   */
+  reach?: (named: Address) => Promise<Address>;
 }
 
 export const formatAddress = (a: Address) => `${a.host}:${a.port}`;
@@ -49,23 +56,30 @@ async function locateThrough(view: SentinelView, sentinel: Address): Promise<Loc
   const masterAddress = { host: String(master.ip), port: Number(master.port) };
   const replicas = (await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'REPLICAS', view.masterName])) as unknown[];
   const healthy = replicas.map(pairs).filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok');
-  const masterInfo = String(await ask(masterAddress, view.nodeAuth, ['INFO']));
+  const reach = view.reach ?? (async (named: Address) => named);
+  const masterAt = await reach(masterAddress);
+  const isMaster = async (named: Address) =>
+    formatAddress(await reach(named).catch(() => named)) === formatAddress(masterAt);
+  const masterInfo = String(await ask(masterAt, view.nodeAuth, ['INFO']));
   const masterOffset = Number(/^master_repl_offset:(\d+)/m.exec(masterInfo)?.[1] ?? 0);
   const masterRunId = /^run_id:(\w+)/m.exec(masterInfo)?.[1] ?? 'unknown';
   // Each candidate's offset from its own ROLE, now (the Sentinels' figures are up to a second old): the most
   // advanced holds every write any replica had confirmed, so every 201 given before the backup began.
-  let best: { replica: Address; offset: number } | undefined;
+  let best: { replica: Address; replicaAt: Address; offset: number } | undefined;
   for (const candidate of healthy) {
     const replica = { host: String(candidate.ip), port: Number(candidate.port) };
+    const replicaAt = await reach(replica).catch(() => undefined);
+    if (!replicaAt || (await isMaster(replica))) continue;
     // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
-    const role = await ask(replica, view.nodeAuth, ['ROLE']).catch(() => undefined);
+    const role = await ask(replicaAt, view.nodeAuth, ['ROLE']).catch(() => undefined);
     if (!Array.isArray(role) || role[0] !== 'slave' || role[3] !== 'connected') continue;
-    if (Number(role[2]) !== masterAddress.port) continue;
-    if (!best || Number(role[4]) > best.offset) best = { replica, offset: Number(role[4]) };
+    if (!(await isMaster({ host: String(role[1]), port: Number(role[2]) }))) continue;
+    if (!best || Number(role[4]) > best.offset) best = { replica, replicaAt, offset: Number(role[4]) };
   }
   if (best) {
-    const replicaLag = Math.max(0, masterOffset - best.offset);
-    return { master: masterAddress, masterRunId, masterOffset, replica: best.replica, replicaLag };
+    const { replica, replicaAt, offset } = best;
+    const replicaLag = Math.max(0, masterOffset - offset);
+    return { master: masterAddress, masterRunId, masterOffset, replica, replicaAt, replicaLag };
   }
   throw new Error(`no replica of ${formatAddress(masterAddress)} is online and in sync`);
 }

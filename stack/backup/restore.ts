@@ -102,8 +102,12 @@ export async function restoreLocal(
     const layout = stateLayout(config.dir);
     const nodeDirs = config.redisPorts.map((port) => layout.redis(port).dir);
     let nodes: RestoreResult['nodes'];
+    const touched: string[] = [];
     try {
-      for (const dir of nodeDirs) await replaceNodeData(dir, snapshot);
+      for (const dir of nodeDirs) {
+        touched.push(dir);
+        await replaceNodeData(dir, snapshot);
+      }
       log(
         `snapshot placed on all ${nodeDirs.length} nodes; the data it replaced is kept in each one's ${PRE_RESTORE}/`,
       );
@@ -112,7 +116,8 @@ export async function restoreLocal(
       lap('check');
     } catch (err) {
       log(`restore failed (${(err as Error).message}): putting every node's previous data back`);
-      for (const dir of nodeDirs) await rollbackNodeData(dir);
+      // Only the nodes this restore reached: another keeps its data, and an older restore's pre-restore/ with it.
+      for (const dir of touched) await rollbackNodeData(dir);
       if (running) await control.startStack();
       throw err;
     }
