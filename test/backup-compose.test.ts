@@ -7,7 +7,7 @@ import { openArchive } from '../stack/backup/archive.js';
 import { restoreCompose, type ComposeTarget } from '../stack/backup/compose.js';
 import { repoRoot } from '../stack/layout.js';
 import { adminAuth, sentinelAuth, secretsEnv } from '../stack/redis-users.js';
-import { readStore } from './helpers/backup.js';
+import { readStore, replicasAtMasterOffset } from './helpers/backup.js';
 import { COMPOSE_ADMIN, sentinelMaster, startComposeServices, type RunningProject } from './helpers/compose-run.js';
 import { call, tempDir, waitFor } from './helpers/fixtures.js';
 
@@ -210,14 +210,7 @@ async function everyNodeStore(running: RunningProject): Promise<Stores> {
   redis.on('error', () => {}); // a failed command says why
   try {
     await redis.connect();
-    await waitFor('every replica at the master offset', 15_000, async () => {
-      const info = await redis.info('replication');
-      const offset = /^master_repl_offset:(\d+)/m.exec(info)?.[1];
-      const replicas = [...info.matchAll(/^slave\d+:.*,offset=(\d+)/gm)].map((m) => m[1]);
-      if (replicas.length !== NODES.length - 1 || replicas.some((o) => o !== offset)) {
-        throw new Error(`master at ${offset}, replicas at ${replicas.join(', ')}`);
-      }
-    });
+    await replicasAtMasterOffset(redis, NODES.length - 1, 15_000);
   } finally {
     redis.disconnect();
   }

@@ -7,7 +7,7 @@ import { stateLayout } from '../layout.js';
 import { assertPortsFree } from '../ports.js';
 import { adminAuth, sentinelAuth, type RedisSecrets } from '../redis-users.js';
 import { runningStack } from '../state.js';
-import { redisTier } from '../topology/tier.js';
+import { redisTier, stackTopologyOptions } from '../topology/tier.js';
 import { startTopology, type Topology } from '../topology/topology.js';
 import { countKeys, type KeyCounts } from './counts.js';
 import { hasNodeData } from './node-files.js';
@@ -54,19 +54,7 @@ export const anyNodeData = (config: StackConfig) =>
  */
 export async function startStackRedis(config: StackConfig, secrets: RedisSecrets, log: (msg: string) => void) {
   await assertPortsFree(config.host, redisTier.ports(config));
-  return startTopology({
-    dir: config.dir,
-    host: config.host,
-    redisPorts: config.redisPorts,
-    sentinelPorts: config.sentinelPorts,
-    masterName: config.masterName,
-    downAfterMs: config.downAfterMs,
-    failoverTimeoutMs: config.failoverTimeoutMs,
-    secrets,
-    keyPrefix: config.keyPrefix,
-    logRotation: config.logRotation,
-    log: (msg) => log(`  ${msg}`),
-  });
+  return startTopology(stackTopologyOptions(config, secrets, log));
 }
 
 /**

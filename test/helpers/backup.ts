@@ -120,15 +120,20 @@ export async function replicasInSync(stack: LocalStack): Promise<void> {
   const redis = new Redis({ ...master, ...adminAuth(stack.credentials.redis), lazyConnect: true });
   try {
     await redis.connect();
-    await waitFor('every replica at the master offset', 10_000, async () => {
-      const info = await redis.info('replication');
-      const offset = /^master_repl_offset:(\d+)/m.exec(info)?.[1];
-      const replicas = [...info.matchAll(/^slave\d+:.*,offset=(\d+)/gm)].map((m) => m[1]);
-      if (replicas.length !== stack.config.redisPorts.length - 1 || replicas.some((o) => o !== offset)) {
-        throw new Error(`master at ${offset}, replicas at ${replicas.join(', ')}`);
-      }
-    });
+    await replicasAtMasterOffset(redis, stack.config.redisPorts.length - 1);
   } finally {
     redis.disconnect();
   }
+}
+
+/** Waits until the master (a client of it) has `replicas` replicas, each at its own replication offset. */
+export function replicasAtMasterOffset(master: Redis, replicas: number, timeoutMs = 10_000): Promise<void> {
+  return waitFor('every replica at the master offset', timeoutMs, async () => {
+    const info = await master.info('replication');
+    const offset = /^master_repl_offset:(\d+)/m.exec(info)?.[1];
+    const offsets = [...info.matchAll(/^slave\d+:.*,offset=(\d+)/gm)].map((m) => m[1]);
+    if (offsets.length !== replicas || offsets.some((o) => o !== offset)) {
+      throw new Error(`master at ${offset}, replicas at ${offsets.join(', ')}`);
+    }
+  });
 }
