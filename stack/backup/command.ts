@@ -7,6 +7,7 @@ import { backupCompose, composeTarget, restoreCompose } from './compose.js';
 import { defaultProjectName } from './compose-project.js';
 import { describeCounts } from './counts.js';
 import { deploymentName, launcherControl, sentinelView, withStackRedis } from './local.js';
+import type { Manifest } from './manifest.js';
 import { restoreLocal } from './restore.js';
 
 export const BACKUP_USAGE = `usage: npm run backup [-- --dir DIR] [--keep N] [--compose [--project NAME]]
@@ -83,23 +84,22 @@ export function backupCommand(config: StackConfig, args: string[]): Promise<numb
     const log = timedLog();
     // redis-cli streams the snapshot, a scratch redis-server counts it: this machine's, for Compose too.
     await ensureSystemPackages(log);
-    if (project) {
-      log(`backup of the Compose project ${project} into ${dir}`);
-      const { file, manifest } = await backupCompose(composeTarget(config, project), { dir, keep, log });
-      log(`backup done: ${describeCounts(manifest.counts)}`);
-      console.log(file);
-      return 0;
-    }
-    log(`backup of the local stack in ${config.dir} into ${dir}`);
-    const { file, manifest } = await withStackRedis(config, launcherControl(config), log, (secrets) =>
-      takeBackup(sentinelView(config, secrets), {
-        dir,
-        keep,
-        keyPrefix: config.keyPrefix,
-        deployment: deploymentName(config),
-        log,
-      }),
+    log(
+      project
+        ? `backup of the Compose project ${project} into ${dir}`
+        : `backup of the local stack in ${config.dir} into ${dir}`,
     );
+    const { file, manifest } = project
+      ? await backupCompose(composeTarget(config, project), { dir, keep, log })
+      : await withStackRedis(config, launcherControl(config), log, (secrets) =>
+          takeBackup(sentinelView(config, secrets), {
+            dir,
+            keep,
+            keyPrefix: config.keyPrefix,
+            deployment: deploymentName(config),
+            log,
+          }),
+        );
     log(`backup done: ${describeCounts(manifest.counts)}`);
     console.log(file);
     return 0;
@@ -117,18 +117,19 @@ export function restoreCommand(config: StackConfig, args: string[]): Promise<num
     const project = composeProject(config, values);
     const log = timedLog();
     await ensureSystemPackages(log);
-    if (project) {
-      log(`restore of ${file} into the Compose project ${project}`);
-      const target = composeTarget(config, project);
-      const { manifest } = await restoreCompose(target, file, { force: values.force === true, log });
-      log(`restored the backup of ${manifest.createdAt}: ${describeCounts(manifest.counts)} on every node`);
-      return 0;
+    const force = values.force === true;
+    log(`restore of ${file} into ${project ? `the Compose project ${project}` : `the local stack in ${config.dir}`}`);
+    // A Compose project's nodes run again after its restore; a local stack that was stopped stays stopped.
+    let manifest: Manifest;
+    let stopped = false;
+    if (project) ({ manifest } = await restoreCompose(composeTarget(config, project), file, { force, log }));
+    else {
+      const local = await restoreLocal(config, launcherControl(config), file, { force, log });
+      ({ manifest } = local);
+      stopped = !local.restarted;
     }
-    log(`restore of ${file} into the local stack in ${config.dir}`);
-    const result = await restoreLocal(config, launcherControl(config), file, { force: values.force === true, log });
-    const { createdAt } = result.manifest;
-    log(`restored the backup of ${createdAt}: ${describeCounts(result.manifest.counts)} on every node`);
-    if (!result.restarted) log('the stack is stopped: `npm start` serves the restored data');
+    log(`restored the backup of ${manifest.createdAt}: ${describeCounts(manifest.counts)} on every node`);
+    if (stopped) log('the stack is stopped: `npm start` serves the restored data');
     return 0;
   });
 }
