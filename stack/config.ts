@@ -27,6 +27,8 @@ const STACK_DEFAULTS = {
   redisExporterPort: 9421,
   sentinelExporterPort: 9422,
   nginxExporterPort: 9413,
+  // The launcher's own endpoint (supervisor/tier.ts): beside the monitoring ports, clear of each.
+  supervisorPort: 9398,
   logMaxMb: 10,
   logFiles: 5,
   backupKeep: 7,
@@ -45,6 +47,7 @@ const StackEnvSchema = Type.Object({
   REDIS_EXPORTER_PORT: Port(STACK_DEFAULTS.redisExporterPort),
   SENTINEL_EXPORTER_PORT: Port(STACK_DEFAULTS.sentinelExporterPort),
   NGINX_EXPORTER_PORT: Port(STACK_DEFAULTS.nginxExporterPort),
+  SUPERVISOR_PORT: Port(STACK_DEFAULTS.supervisorPort),
   STACK_MONITORING: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   ALERT_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$' })),
   STACK_LOG_MAX_MB: Type.Integer({ minimum: 1, default: STACK_DEFAULTS.logMaxMb }),
@@ -76,6 +79,11 @@ export interface StackConfig {
   /** The first is the initial master. */
   redisPorts: number[];
   sentinelPorts: number[];
+  /**
+   * The launcher's endpoint (GET /metrics, GET /status: every process's restarts), with or without monitoring.
+   * A throwaway stack's config (temporary.ts) leaves it out: a free port is taken when the stack starts.
+   */
+  supervisorPort?: number;
   /** Prometheus, Alertmanager, the exporters and the alert log; off in most tests (they start faster without). */
   monitoring: MonitoringConfig | undefined;
   /** How big each process's log grows before it rotates, and how many rotated files are kept. */
@@ -147,6 +155,7 @@ export function loadStackConfig(source: Record<string, string | undefined> = pro
     apiPorts,
     redisPorts,
     sentinelPorts: portList('SENTINEL_PORTS', env.SENTINEL_PORTS),
+    supervisorPort: env.SUPERVISOR_PORT,
     monitoring:
       env.STACK_MONITORING === 'off'
         ? undefined

@@ -5,13 +5,15 @@ import { assertPortsFree } from './ports.js';
 import { monitoringTier } from './monitoring/tier.js';
 import { apiTier } from './processes/api.js';
 import { nginxTier } from './processes/nginx.js';
+import { SupervisorReport } from './supervisor/report.js';
 import type { Supervised } from './supervisor/supervised.js';
+import { supervisorTier } from './supervisor/tier.js';
 import type { StackProcesses, StackTier, TierHost } from './tiers.js';
 import { redisTier } from './topology/tier.js';
 import type { Topology } from './topology/topology.js';
 
-/** Every kind of process of the stack, in start order (stopped in the reverse one). */
-const TIERS: StackTier[] = [redisTier, apiTier, nginxTier, monitoringTier];
+/** Every kind of process of the stack, in start order (stopped in the reverse one); the supervisor's endpoint first. */
+const TIERS: StackTier[] = [supervisorTier, redisTier, apiTier, nginxTier, monitoringTier];
 
 export interface StackOptions {
   /** Absolute path of the nginx binary (packages.ts finds it). */
@@ -69,9 +71,13 @@ export class LocalStack implements TierHost {
 
   /** Every process of the stack: its name, pid while it runs, and log. */
   processes(): { name: string; pid: number | undefined; log: string }[] {
-    const children = [...this.apis, ...(this.nginx ? [this.nginx] : []), ...this.procs.monitoring];
-    const own = children.map((c) => ({ name: c.spec.name, pid: c.pid, log: c.spec.log }));
-    return [...(this.topology?.processes() ?? []), ...own];
+    return this.supervised().map((c) => ({ name: c.spec.name, pid: c.pid, log: c.spec.log }));
+  }
+
+  /** Every Supervised of the stack so far (Redis nodes, Sentinels, API instances, NGINX, monitoring), up or down. */
+  supervised(): Supervised[] {
+    const own = [...this.apis, ...(this.nginx ? [this.nginx] : []), ...this.procs.monitoring];
+    return [...(this.topology?.supervised() ?? []), ...own];
   }
 
   /** Every process of the stack that runs now. */
@@ -128,11 +134,18 @@ export class LocalStack implements TierHost {
     for (const [i, tier] of TIERS.entries()) await step(`tier ${i + 1} of ${TIERS.length}`, () => tier.start(this));
   }
 
-  // During start-up the crash also fails start(), which reports it in full: one line here is enough.
-  readonly reportCrash = (err: Error): void => {
+  /**
+   * Each Supervised's reports: a crash (and when it is restarted), the restart, giving up. During start-up a process
+   * down for good also fails start(), which reports it in full: one line here is enough.
+   */
+  readonly reportCrash = (report: Error): void => {
     if (this.stopping) return;
-    if (this.started) {
-      this.log(`CRASH ${err.message}\n  The rest of the stack keeps running; \`npm run status\` shows it.`);
-    } else this.log(`CRASH ${err.message.split('\n')[0]}`);
+    const kind = report instanceof SupervisorReport ? report.kind : 'crash';
+    const restarting = report instanceof SupervisorReport && report.restartInMs !== undefined;
+    const prefix = kind === 'crash' ? 'CRASH ' : '';
+    if (kind === 'restart') this.log(report.message);
+    else if (!this.started) this.log(`${prefix}${report.message.split('\n')[0]}`);
+    else if (restarting) this.log(`${prefix}${report.message}`);
+    else this.log(`${prefix}${report.message}\n  The rest of the stack keeps running; \`npm run status\` shows it.`);
   };
 }

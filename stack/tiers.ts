@@ -1,6 +1,7 @@
 import type { StackConfig } from './config.js';
 import type { Credentials } from './credentials.js';
 import type { PortUse } from './ports.js';
+import type { SupervisorEndpoint } from './supervisor/endpoint.js';
 import type { Supervised } from './supervisor/supervised.js';
 import type { Topology } from './topology/topology.js';
 
@@ -11,6 +12,8 @@ export interface StackProcesses {
   nginx?: Supervised;
   /** Prometheus, Alertmanager, the alert log and the exporters (stack/monitoring/). */
   monitoring: Supervised[];
+  /** The launcher's endpoint: every process's restarts, for Prometheus and `npm run status` (supervisor/tier.ts). */
+  supervisor?: SupervisorEndpoint;
 }
 
 /** What a tier may use of the stack it belongs to. */
@@ -22,7 +25,10 @@ export interface TierHost {
   readonly publicUrl: string;
   readonly procs: StackProcesses;
   log(msg: string): void;
-  reportCrash(err: Error): void;
+  /** A crash, a restart or giving up on a process (a SupervisorReport, from each Supervised's onCrash). */
+  reportCrash(report: Error): void;
+  /** Every Supervised of the stack so far, whatever its state. */
+  supervised(): Supervised[];
   startApi(i: number): Promise<void>;
 }
 

@@ -64,6 +64,7 @@ t.test('a stack with monitoring: every target up, every panel and rule backed by
       'sentinel/sentinel-1',
       'sentinel/sentinel-2',
       'sentinel/sentinel-3',
+      'supervisor/supervisor',
     ]);
     const roles = await query(stack, 'redis_instance_info{job="redis"}');
     const byRole = (roles.data.result as { metric: Record<string, string> }[]).map((r) => r.metric.role).sort();
@@ -133,7 +134,7 @@ t.test('a stack with monitoring: every target up, every panel and rule backed by
   await t.test('status shows the monitoring processes healthy', async (t) => {
     const lines: string[] = [];
     t.ok(await printStatus(config, (line) => lines.push(line)), lines.join('\n'));
-    t.match(lines.join('\n'), /Prometheus .* up +11\/11 targets up/);
+    t.match(lines.join('\n'), /Prometheus .* up +12\/12 targets up/);
     t.equal(lines.filter((l) => / Exporter /.test(l)).length, 3, 'three exporters');
   });
 

@@ -4,11 +4,13 @@ import { command, pairs } from '../redis-probe.js';
 import { REDIS_USERS, type RedisAuth } from '../redis-users.js';
 import { isAlive, readRecord } from '../state.js';
 import { monitoringRows } from './status-monitoring.js';
+import { askSupervisor, processNote, supervisorRow } from './status-supervisor.js';
 import { down, get, type Row } from './status-row.js';
 
 /**
  * `npm run status`: every node's role and replication, each Sentinel's view of the master, each API
- * instance's readiness and NGINX, in one table. Ports come from the running stack's record, secrets
+ * instance's readiness and NGINX, in one table; with a launcher running, each process's restarts and whether
+ * its supervisor gave up on it (from SUPERVISOR_PORT). Ports come from the running stack's record, secrets
  * from the configuration. Returns whether everything is healthy.
  */
 export async function printStatus(config: StackConfig, out: (line: string) => void): Promise<boolean> {
@@ -34,9 +36,13 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
     ...(await Promise.all(ports.sentinelPorts.map((port) => sentinelRow(host, port, config, sentinelUser)))),
     ...(await monitoringRows(host, running ? record.ports.monitoring : config.monitoring)),
   ];
-  const pidNote = (pid: number | undefined) =>
-    pid === undefined ? '' : `  (pid ${pid}${isAlive(pid) ? '' : ', not running'})`;
-  const withPids = rows.map((r) => ({ ...r, detail: r.detail + pidNote(pidOf.get(r.name)) }));
+  // The launcher's own view: live pids (a restarted process has a new one), restarts, processes given up on.
+  const supervisor = running && config.supervisorPort ? await askSupervisor(host, config.supervisorPort) : undefined;
+  const stateOf = new Map((supervisor?.states ?? []).map((s) => [s.name, s]));
+  const withPids = [
+    ...rows.map((r) => processNote(r, pidOf.get(r.name), stateOf.get(r.name), isAlive)),
+    ...(supervisor && running ? [supervisorRow(supervisor, record.pid)] : []),
+  ];
   const width = (key: 'what' | 'address' | 'state') => Math.max(...withPids.map((r) => String(r[key]).length));
   for (const r of withPids) {
     const cells = [r.what.padEnd(width('what')), r.address.padEnd(width('address')), r.state.padEnd(width('state'))];

@@ -5,7 +5,7 @@ import type { MonitoringConfig, StackConfig } from '../config.js';
 import { repoRoot, stateLayout, type MonitoringFiles } from '../layout.js';
 import { renderTemplate } from '../processes/template.js';
 import type { DaemonSpec } from './daemon.js';
-import { writeScrapeTargets } from './targets.js';
+import { withSupervisorJob, writeScrapeTargets } from './targets.js';
 
 const PROMETHEUS_DIR = path.join(repoRoot, 'prometheus');
 const ALERTMANAGER_TEMPLATE = path.join(PROMETHEUS_DIR, 'alertmanager.yml');
@@ -14,15 +14,21 @@ const RETENTION = '7d';
 
 /**
  * Prometheus with the repository's prometheus.yml and rules/ (copied fresh at each start, so an edit takes
- * effect at the next start) and targets/ for this stack's ports; promtool checks it all before it starts.
+ * effect at the next start) and targets/ for this stack's ports, plus the launcher's endpoint (host:port) as job
+ * `supervisor` when given; promtool checks it all before it starts.
  */
-export async function prometheusSpec(config: StackConfig, m: MonitoringConfig): Promise<DaemonSpec> {
+export async function prometheusSpec(
+  config: StackConfig,
+  m: MonitoringConfig,
+  supervisor?: string,
+): Promise<DaemonSpec> {
   const { host } = config;
   const files = stateLayout(config.dir).monitoring('prometheus');
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   await rm(path.join(files.dir, 'rules'), { recursive: true, force: true });
   await cp(path.join(PROMETHEUS_DIR, 'rules'), path.join(files.dir, 'rules'), { recursive: true });
-  await cp(path.join(PROMETHEUS_DIR, 'prometheus.yml'), files.conf);
+  const prometheusYml = await readFile(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8');
+  await writeFile(files.conf, supervisor ? withSupervisorJob(prometheusYml) : prometheusYml);
   const at = (port: number) => `${host}:${port}`;
   await writeScrapeTargets(path.join(files.dir, 'targets'), {
     apis: config.apiPorts.map(at),
@@ -33,6 +39,7 @@ export async function prometheusSpec(config: StackConfig, m: MonitoringConfig): 
     nginxExporter: at(m.nginxExporterPort),
     prometheus: at(m.prometheusPort),
     alertmanager: at(m.alertmanagerPort),
+    ...(supervisor ? { supervisor } : {}),
   });
   await check('promtool', ['check', 'config', files.conf], files);
   return {

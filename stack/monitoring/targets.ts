@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { repoRoot } from '../layout.js';
 
 /**
@@ -21,6 +21,8 @@ export interface MonitoredHosts {
   nginxExporter: string;
   prometheus: string;
   alertmanager: string;
+  /** The launcher's endpoint (its restarts): the local stack's only, so Compose has no such target. */
+  supervisor?: string;
 }
 
 interface TargetGroup {
@@ -55,7 +57,21 @@ export function scrapeTargets(hosts: MonitoredHosts): Record<string, TargetGroup
     'nginx.yml': one(hosts.nginxExporter, 'nginx'),
     'prometheus.yml': one(hosts.prometheus, 'prometheus'),
     'alertmanager.yml': one(hosts.alertmanager, 'alertmanager'),
+    ...(hosts.supervisor ? { [SUPERVISOR_TARGETS]: one(hosts.supervisor, 'supervisor') } : {}),
   };
+}
+
+const SUPERVISOR_TARGETS = 'supervisor.yml';
+
+/**
+ * prometheus.yml with the `supervisor` job added: only the local stack has a launcher to scrape, so the job is added
+ * to its copy rather than committed (Compose's Prometheus would read a targets file it has no target for).
+ */
+export function withSupervisorJob(prometheusYml: string): string {
+  const config = parseDocument(prometheusYml);
+  const job = { job_name: 'supervisor', file_sd_configs: [{ files: [`targets/${SUPERVISOR_TARGETS}`] }] };
+  config.addIn(['scrape_configs'], config.createNode(job));
+  return config.toString();
 }
 
 const HEADER = '# Made by stack/monitoring/targets.ts: edit it there, not here.\n';

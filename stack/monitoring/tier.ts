@@ -28,7 +28,7 @@ export const monitoringTier: StackTier = {
       alertLogSpec(config, m),
       await alertmanagerSpec(config, m),
       ...exporterSpecs(config, m, host.credentials.redis),
-      await prometheusSpec(config, m),
+      await prometheusSpec(config, m, host.procs.supervisor?.address),
     ];
     for (const spec of specs) {
       const daemon = await monitoringDaemon(config, spec, host.reportCrash);

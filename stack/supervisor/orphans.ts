@@ -50,3 +50,17 @@ function passSignalToChildren(signal: NodeJS.Signals): void {
   // Die by the signal as Node would have, unless the program handles it itself.
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
+
+/**
+ * SIGKILL to what is left of a detached child's process group once the child (its leader) has exited: NGINX's
+ * workers, a Redis fork. Nothing left is fine; anything else is returned as a problem to report.
+ */
+export function killGroupLeftovers(pid: number): string | undefined {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ESRCH') return `cannot SIGKILL what is left of its process group ${pid} (${code})`;
+  }
+  return undefined;
+}

@@ -8,6 +8,7 @@ import { sentinel } from '../processes/sentinel.js';
 import { resolveTopologyOptions, type ResolvedTopologyOptions, type TopologyOptions } from './options.js';
 import * as probes from './probes.js';
 import type { Address, ProbeContext } from './probes.js';
+import type { Supervised } from '../supervisor/supervised.js';
 
 export type { Address } from './probes.js';
 export type { ResolvedTopologyOptions, TopologyOptions } from './options.js';
@@ -21,6 +22,8 @@ export interface Topology {
   pidOf(port: number): number | undefined;
   /** Every node and Sentinel: its name (redis-<port>, sentinel-<port>), pid while it runs, and log. */
   processes(): { name: string; port: number; pid: number | undefined; log: string }[];
+  /** Every node's and Sentinel's Supervised (restarts, gave-up state), for the launcher's supervisor endpoint. */
+  supervised(): Supervised[];
   /** SIGSTOP: the process keeps its sockets open but answers nothing. */
   pause(port: number): void;
   /** SIGCONT. */
@@ -107,6 +110,10 @@ class LocalTopology implements Topology {
       pid: p.process.pid,
       log: p.files.log,
     }));
+  }
+
+  supervised(): Supervised[] {
+    return [...this.nodes, ...this.sentinelProcs].map((p) => p.process);
   }
 
   pause(port: number): void {
