@@ -6,6 +6,7 @@ import { command } from '../redis-probe.js';
 import { adminAuth, usersTemplateVars, type RedisAuth } from '../redis-users.js';
 import { Supervised } from '../supervisor/supervised.js';
 import type { ResolvedTopologyOptions } from '../topology/options.js';
+import { followSentinels } from '../topology/rejoin.js';
 import { renderTemplate } from './template.js';
 
 const SHARED_REDIS_CONF = path.join(repoRoot, 'redis', 'redis.conf');
@@ -80,6 +81,7 @@ export function topologyProcess(
   port: number,
   auth: RedisAuth,
   o: ResolvedTopologyOptions,
+  beforeRestart?: () => Promise<void>,
 ): TopologyProcess {
   const supervised = new Supervised(
     {
@@ -95,18 +97,23 @@ export function topologyProcess(
       detached: o.detached,
       ready: () => command(o.host, port, auth, ['PING']),
       readyTimeoutMs: REDIS_START_TIMEOUT_MS,
+      beforeRestart,
     },
     (err) => o.log(err.message),
   );
   return { process: supervised, files, port, auth };
 }
 
-/** One Redis node on port; replicaof the first port unless it is that one. */
+/**
+ * One Redis node on port; a new one replicates the first port unless it is that one (start-up then repairs
+ * every node's role: saved-roles.ts). After a crash it comes back in the role the Sentinels give it.
+ */
 export async function redisNode(files: ProcessFiles, port: number, o: ResolvedTopologyOptions) {
   const master = o.redisPorts[0];
   const usersTemplate = await readFile(USERS_TEMPLATE, 'utf8');
   const render = () => redisConfig(files, port, o, usersTemplate, port === master ? undefined : master);
   const kept = await writeConfig(files, render, REDIS_CREDENTIAL_LINE);
   if (kept) o.log(`${files.name}: keeping its existing ${files.conf} (its users and passwords renewed)`);
-  return topologyProcess('redis-server', files, port, adminAuth(o.secrets), o);
+  const rejoin = async () => o.log(await followSentinels(files, port, o));
+  return topologyProcess('redis-server', files, port, adminAuth(o.secrets), o, rejoin);
 }

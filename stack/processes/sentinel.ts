@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot, type ProcessFiles } from '../layout.js';
 import type { ResolvedTopologyOptions } from '../topology/options.js';
@@ -8,8 +8,14 @@ import { renderTemplate } from './template.js';
 
 const SENTINEL_TEMPLATE = path.join(repoRoot, 'sentinel', 'sentinel.conf');
 
-/** sentinel/sentinel.conf for this Sentinel: its own port and paths, the first Redis port as the master. */
-export function sentinelConfig(template: string, files: ProcessFiles, port: number, o: ResolvedTopologyOptions) {
+/** sentinel/sentinel.conf for this Sentinel: its own port and paths, monitoring the master on masterPort. */
+export function sentinelConfig(
+  template: string,
+  files: ProcessFiles,
+  port: number,
+  o: ResolvedTopologyOptions,
+  masterPort: number,
+) {
   return renderTemplate(SENTINEL_TEMPLATE, template, {
     SENTINEL_BIND: o.host,
     SENTINEL_PORT: String(port),
@@ -20,7 +26,7 @@ export function sentinelConfig(template: string, files: ProcessFiles, port: numb
     SENTINEL_PASSWORD: o.secrets.sentinels,
     MASTER_NAME: o.masterName,
     MASTER_HOST: o.host,
-    MASTER_PORT: String(o.redisPorts[0]),
+    MASTER_PORT: String(masterPort),
     QUORUM: String(o.quorum),
     DOWN_AFTER_MS: String(o.downAfterMs),
     FAILOVER_TIMEOUT_MS: String(o.failoverTimeoutMs),
@@ -34,10 +40,20 @@ export function sentinelConfig(template: string, files: ProcessFiles, port: numb
 export const SENTINEL_CREDENTIAL_LINE =
   /^(requirepass|user|sentinel\s+(sentinel-pass|sentinel-user|auth-pass|auth-user))\s/i;
 
-/** One Sentinel on port. Its config is its own: Sentinel appends its id and what it learns to it. */
-export async function sentinel(files: ProcessFiles, port: number, o: ResolvedTopologyOptions) {
+/**
+ * One Sentinel on port. Its config is its own: Sentinel appends its id and what it learns to it. A new
+ * config (or a fresh one, when what it saved names no node that can be master) monitors masterPort.
+ */
+export async function sentinel(
+  files: ProcessFiles,
+  port: number,
+  o: ResolvedTopologyOptions,
+  { masterPort, fresh }: { masterPort: number; fresh: boolean },
+) {
   const template = await readFile(SENTINEL_TEMPLATE, 'utf8');
-  const kept = await writeConfig(files, () => sentinelConfig(template, files, port, o), SENTINEL_CREDENTIAL_LINE);
+  if (fresh) await rm(files.conf, { force: true });
+  const render = () => sentinelConfig(template, files, port, o, masterPort);
+  const kept = await writeConfig(files, render, SENTINEL_CREDENTIAL_LINE);
   if (kept) o.log(`${files.name}: keeping its existing ${files.conf} (its users and passwords renewed)`);
   return topologyProcess('redis-sentinel', files, port, sentinelAuth(o.secrets), o);
 }

@@ -57,7 +57,10 @@ export function waitForReplication(ctx: ProbeContext, deadline: number): Promise
   });
 }
 
-/** Waits until the Sentinel sees the master with every replica and every other Sentinel. */
+/**
+ * Waits until the Sentinel sees the master, every running replica (ctx.nodes) linked to it, and every other
+ * Sentinel. A replica it remembers but that does not run (a degraded start) may stay in its list, down.
+ */
 export async function waitForSentinel(
   ctx: ProbeContext,
   p: TopologyProcess,
@@ -70,17 +73,23 @@ export async function waitForSentinel(
     ip: ctx.options.host,
     port: String(master.port),
     flags: 'master',
-    'num-slaves': String(ctx.nodes.length - 1),
     'num-other-sentinels': String(ctx.sentinels.length - 1),
   };
+  const replicas = ctx.nodes.filter((n) => n !== master).map((n) => String(n.port));
   const wanted = Object.entries(want)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  const what = `${p.files.name} to see ${wanted} (log: ${p.files.log})`;
+  const what = `${p.files.name} to see ${wanted} and replicas ${replicas.join(', ')} (log: ${p.files.log})`;
   await poll(ctx, what, deadline, watched, async () => {
     const fields = pairs(await ask(ctx, p, ['SENTINEL', 'MASTER', ctx.options.masterName]));
     const wrong = Object.keys(want).filter((k) => fields[k] !== want[k]);
     if (wrong.length > 0) throw new Error(`it sees ${wrong.map((k) => `${k}=${fields[k]}`).join(' ')}`);
+    const listed = (await ask(ctx, p, ['SENTINEL', 'REPLICAS', ctx.options.masterName])) as unknown[];
+    const healthy = new Set(
+      listed.map(pairs).flatMap((r) => (r.flags === 'slave' && r['master-link-status'] === 'ok' ? [r.port] : [])),
+    );
+    const missing = replicas.filter((port) => !healthy.has(port));
+    if (missing.length > 0) throw new Error(`it does not yet see replicas ${missing.join(', ')} linked to the master`);
   });
 }
 
