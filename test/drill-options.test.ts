@@ -1,5 +1,15 @@
 import t from 'tap';
-import { cyclePauses, DrillUsageError, parseDrillArgs, parsePauses } from '../stack/drill/options.js';
+import {
+  cyclePlan,
+  DRILL_USAGE,
+  DrillUsageError,
+  FAULTS,
+  faultLabel,
+  MIXED_FAULTS,
+  parseDrillArgs,
+  parseFaults,
+  parsePauses,
+} from '../stack/drill/options.js';
 
 t.test('--pause-seconds takes one value or a sweep FROM:TO:STEP, one cycle per value', async (t) => {
   t.same(parsePauses('6'), [6]);
@@ -10,9 +20,53 @@ t.test('--pause-seconds takes one value or a sweep FROM:TO:STEP, one cycle per v
 
 t.test('cycles: the sweep repeated --cycles times; without a pause, down-after + 1 s', async (t) => {
   const { options, downAfterMs } = parseDrillArgs(['--pause-seconds', '1:2:1', '--cycles', '2']);
-  t.same(cyclePauses(options, downAfterMs), [1000, 2000, 1000, 2000]);
+  t.same(
+    cyclePlan(options, downAfterMs).map((c) => c.pauseMs),
+    [1000, 2000, 1000, 2000],
+  );
   const defaults = parseDrillArgs(['--cycles', '3', '--down-after-ms', '1000']);
-  t.same(cyclePauses(defaults.options, defaults.downAfterMs), [2000, 2000, 2000]);
+  t.same(cyclePlan(defaults.options, defaults.downAfterMs), [
+    { fault: 'pause-master', pauseMs: 2000 },
+    { fault: 'pause-master', pauseMs: 2000 },
+    { fault: 'pause-master', pauseMs: 2000 },
+  ]);
+});
+
+t.test('--fault takes a comma-separated sequence: the cycles run through it in order, --cycles times', async (t) => {
+  const { options, downAfterMs } = parseDrillArgs([
+    '--fault',
+    'replica-down-during-failover,restart-stack',
+    '--cycles',
+    '2',
+  ]);
+  t.same(options.fault, ['replica-down-during-failover', 'restart-stack']);
+  t.same(
+    cyclePlan(options, downAfterMs).map((c) => c.fault),
+    ['replica-down-during-failover', 'restart-stack', 'replica-down-during-failover', 'restart-stack'],
+  );
+  t.equal(faultLabel(options), 'replica-down-during-failover,restart-stack', 'the report names the sequence');
+  const swept = parseDrillArgs(['--fault', 'pause-master,crash-api', '--pause-seconds', '1:2:1']);
+  t.same(cyclePlan(swept.options, swept.downAfterMs), [
+    { fault: 'pause-master', pauseMs: 1000 },
+    { fault: 'pause-master', pauseMs: 2000 },
+    { fault: 'crash-api', pauseMs: 1000 },
+    { fault: 'crash-api', pauseMs: 2000 },
+  ]);
+  t.same(parseFaults(' crash-nginx , mixed '), ['crash-nginx', 'mixed'], 'spaces around a name are fine');
+  t.throws(() => parseDrillArgs(['--fault', 'crash-api,unplug']), /"unplug" is not one of pause-master/);
+  t.throws(() => parseDrillArgs(['--fault', 'crash-api,']), /"" is not one of/, 'an empty name');
+  t.throws(() => parseDrillArgs(['--fault', '']), DrillUsageError);
+});
+
+t.test('the new faults are known, and mixed draws from every fault but restart-stack', async (t) => {
+  for (const fault of ['crash-api', 'crash-replica', 'crash-sentinel', 'crash-nginx', 'replica-down-during-failover']) {
+    t.ok(FAULTS.includes(fault as never), fault);
+    t.ok(MIXED_FAULTS.includes(fault as never), `mixed may draw ${fault}`);
+    t.match(DRILL_USAGE, fault);
+  }
+  t.notOk(MIXED_FAULTS.includes('restart-stack' as never), 'a whole-stack outage is asked for by name');
+  t.notOk(MIXED_FAULTS.includes('mixed' as never));
+  t.match(DRILL_USAGE, /comma-separated/);
 });
 
 t.test('the command line: defaults, known faults only, and only the local target for now', async (t) => {

@@ -92,10 +92,11 @@ async function sentinelDoubts(stack: LocalStack, port: number): Promise<string[]
 
 /**
  * Every API instance answers /health/ready with 200, and every one of its Redis clients (body.redis.clients:
- * name → ioredis status) is "ready": an instance whose client died for good must not pass.
+ * name → ioredis status) is "ready": an instance whose client died for good must not pass. NGINX passes its
+ * own readiness probe (its /health and a route through an instance).
  */
 export async function readinessProblems(stack: LocalStack): Promise<string[]> {
-  const problems = await Promise.all(
+  const apiProblems = Promise.all(
     stack.config.apiPorts.map(async (port, i) => {
       const name = `api-${port}`;
       const answer = await request(stack.apiUrl(i), 'GET', '/health/ready', { timeoutMs: HEALTH_TIMEOUT_MS });
@@ -112,7 +113,18 @@ export async function readinessProblems(stack: LocalStack): Promise<string[]> {
       return [`${name}: Redis clients not ready: ${listed}`];
     }),
   );
-  return problems.flat();
+  return [...(await apiProblems).flat(), ...(await nginxProblems(stack))];
+}
+
+async function nginxProblems(stack: LocalStack): Promise<string[]> {
+  const { nginx } = stack;
+  if (!nginx) return [];
+  // Checked apart from the probe: the workers of a killed NGINX master live on, and still answer.
+  if (!nginx.running) return [`${nginx.spec.name}: not running`];
+  return nginx.spec.ready().then(
+    () => [],
+    (err: Error) => [`${nginx.spec.name}: ${err.message}`],
+  );
 }
 
 /** Polls check until it finds no problem (returns []) or the time is up (returns its last problems). */

@@ -6,6 +6,7 @@ import { leaveSignalsToProgram } from '../supervisor/orphans.js';
 import { ensureSystemPackages } from '../packages.js';
 import { LocalStack } from '../stack.js';
 import { temporaryStackConfig } from '../temporary.js';
+import { DrillStack } from './drill-stack.js';
 import { runDrill } from './drill.js';
 import { DRILL_USAGE, DrillUsageError, parseDrillArgs } from './options.js';
 import { renderMarkdown } from './report.js';
@@ -32,18 +33,21 @@ export async function drillCommand(args: string[]): Promise<number> {
   const programs = await ensureSystemPackages(log);
   log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
   const config = await drillStackConfig(command.downAfterMs, command.failoverTimeoutMs);
-  const stack = new LocalStack(config, { nginx: programs.nginx, log: (msg) => log(`  ${msg}`) });
+  const stackOptions = { nginx: programs.nginx, log: (msg: string) => log(`  ${msg}`) };
+  const stack = new LocalStack(config, stackOptions);
+  // restart-stack replaces the stack: whatever runs at the end is the DrillStack's to stop.
+  const target = new DrillStack(stack, stackOptions);
   // Ctrl-C stops the drill's stack in order rather than leaving its processes to a blanket SIGTERM.
   leaveSignalsToProgram();
   process.once('SIGINT', () => {
     log(`SIGINT: stopping the drill stack; its state and logs stay in ${config.dir}`);
-    void stack.stop().then(() => process.exit(130));
+    void target.stop().then(() => process.exit(130));
   });
   log(`drill stack in ${config.dir}, NGINX on ${stack.publicUrl}`);
   let passed = false;
   try {
     await stack.start();
-    const report = await runDrill(command.options, stack, log);
+    const report = await runDrill(command.options, target, log);
     passed = report.passed;
     console.log(`\n${renderMarkdown(report)}`);
     if (command.json) {
@@ -51,7 +55,7 @@ export async function drillCommand(args: string[]): Promise<number> {
       log(`report written to ${command.json}`);
     }
   } finally {
-    await stack.stop();
+    await target.stop();
     if (passed && !command.keep) await rm(config.dir, { recursive: true, force: true });
     else log(`kept the drill stack's state and logs in ${config.dir}`);
   }

@@ -1,4 +1,4 @@
-import type { FaultRun } from './faults.js';
+import type { FaultRun, Recovery } from './faults.js';
 import type { HealResult } from './heal.js';
 import { isLost, purchaseIdsOf } from './invariants.js';
 import { failedRead, type Read } from './load.js';
@@ -50,6 +50,8 @@ export interface CycleReport {
   failedReads: number;
   /** The failed reads by "status code". */
   failedReadsByCode: Record<string, number>;
+  /** A crashed or restarted process's (or the whole stack's) way back, when the fault takes one down. */
+  recovery?: Recovery;
   healed: boolean;
   healMs: number;
   notes: string[];
@@ -106,6 +108,7 @@ export function cycleReport(
     reads: reads.length,
     failedReads: reads.filter(failedRead).length,
     failedReadsByCode: byCode(reads.filter(failedRead)),
+    ...(run.recovery ? { recovery: { ...run.recovery } } : {}),
     healed: record.heal.healed,
     healMs: record.heal.healMs,
     notes: [...run.notes, ...record.heal.problems],

@@ -1,54 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalStack } from '../stack.js';
-import type { Address, Topology } from '../topology/topology.js';
-import { FAULTS, type ConcreteFault, type FaultName } from './options.js';
+import type { Address } from '../topology/topology.js';
+import { CRASH_FAULTS } from './crash-faults.js';
+import { Recorder, switchAway, type Fault, type FaultContext, type FaultRun } from './fault-run.js';
+import { MIXED_FAULTS, type ConcreteFault, type FaultName } from './options.js';
+import { restartStack } from './restart-stack.js';
 
-export interface FaultContext {
-  stack: LocalStack;
-  topology: Topology;
-  /** 0-based: picks which API instance or Sentinel takes its turn. */
-  cycle: number;
-  pauseMs: number;
-  /** How long to wait for the Sentinels to switch masters (kill-master, double-failover). */
-  failoverWaitMs: number;
-  /** Progress: what the fault does now. */
-  step: (what: string) => void;
-}
-
-/** What a fault did, with the time of each action; faultAt is the first one. */
-export interface FaultRun {
-  fault: ConcreteFault;
-  faultAt: number;
-  actions: { at: number; what: string }[];
-  notes: string[];
-}
-
-type Fault = (ctx: FaultContext, run: Recorder) => Promise<void>;
-
-class Recorder implements FaultRun {
-  faultAt = 0;
-  actions: { at: number; what: string }[] = [];
-  notes: string[] = [];
-  constructor(
-    readonly fault: ConcreteFault,
-    private readonly ctx: FaultContext,
-  ) {}
-
-  act(what: string): void {
-    const at = Date.now();
-    this.faultAt ||= at;
-    this.actions.push({ at, what });
-    this.ctx.step(what);
-  }
-}
+export type { FaultContext, FaultRun, Recovery } from './fault-run.js';
 
 /**
  * Injects the named fault once (mixed: one drawn at random) and returns when it is over; healing is heal.ts's.
  * A fault that cannot be completed is a note in the report: the drill heals and goes on.
  */
 export async function injectFault(name: FaultName, ctx: FaultContext): Promise<FaultRun> {
-  const concrete = FAULTS.filter((f): f is ConcreteFault => f !== 'mixed');
-  const fault = name === 'mixed' ? (concrete[Math.floor(Math.random() * concrete.length)] ?? 'pause-master') : name;
+  const drawn = MIXED_FAULTS[Math.floor(Math.random() * MIXED_FAULTS.length)];
+  const fault = name === 'mixed' ? (drawn ?? 'pause-master') : name;
   const run = new Recorder(fault, ctx);
   try {
     await ACTIONS[fault](ctx, run);
@@ -118,6 +83,40 @@ const ACTIONS: Record<ConcreteFault, Fault> = {
     const sentinel = sentinels[ctx.cycle % sentinels.length];
     await pausedTogether(ctx, run, sentinel === undefined ? [master.port] : [master.port, sentinel]);
   },
+
+  ...CRASH_FAULTS,
+
+  // One replica short when the master dies: the Sentinels must promote the last one, and both must rejoin it.
+  'replica-down-during-failover': async (ctx, run) => {
+    const master = await ctx.topology.masterAddress();
+    const replicas = ctx.topology.options.redisPorts.filter((port) => port !== master.port);
+    const replica = replicas[ctx.cycle % replicas.length];
+    if (replica === undefined) throw new Error('no replica to stop');
+    run.act(`SIGTERM redis-${replica} (stopped, it stays down)`);
+    await ctx.topology.kill(replica, 'SIGTERM');
+    run.act(`SIGKILL redis-${master.port} (deliberate: no automatic restart)`);
+    await ctx.topology.kill(master.port, 'SIGKILL');
+    const promoted = await switchAway(ctx, run, master);
+    run.act(`restart redis-${master.port} and redis-${replica}`);
+    await Promise.all([ctx.topology.restart(master.port), ctx.topology.restart(replica)]);
+    run.recovery = { process: `redis-${master.port}, redis-${replica}` };
+    if (!promoted) return;
+    const rejoin = async (port: number): Promise<boolean> => {
+      try {
+        await ctx.topology.waitForReplicaOf(port, promoted.port, ctx.failoverWaitMs);
+        run.act(`redis-${port} replicates redis-${promoted.port}`);
+        return true;
+      } catch (err) {
+        run.notes.push(`redis-${port} did not rejoin redis-${promoted.port}: ${(err as Error).message}`);
+        return false;
+      }
+    };
+    const rejoined = await Promise.all([master.port, replica].map(rejoin));
+    // Both online: a master without the replica that min-replicas-to-write needs refuses writes until then.
+    if (rejoined.every(Boolean)) run.recovery.readyMs = Date.now() - run.faultAt;
+  },
+
+  'restart-stack': restartStack,
 };
 
 /** SIGSTOP for pauseMs, then SIGCONT, whatever happens meanwhile. */
@@ -141,18 +140,6 @@ async function pausedUntilSwitch(ctx: FaultContext, run: Recorder, master: Addre
   } finally {
     run.act(`SIGCONT redis-${master.port}`);
     ctx.topology.resume(master.port);
-  }
-}
-
-/** Waits for every running Sentinel to name another master; a switch that never comes is a note, not a crash. */
-async function switchAway(ctx: FaultContext, run: Recorder, master: Address): Promise<Address | undefined> {
-  try {
-    const promoted = await ctx.topology.waitForFailover(master.port, ctx.failoverWaitMs);
-    run.act(`the Sentinels name redis-${promoted.port}`);
-    return promoted;
-  } catch (err) {
-    run.notes.push(`no switch away from redis-${master.port}: ${(err as Error).message}`);
-    return undefined;
   }
 }
 

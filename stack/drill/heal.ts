@@ -27,7 +27,7 @@ const READY_TIMEOUT_MS = 20_000;
 
 /**
  * Between cycles: everything runs again, one master that every Sentinel names with every other node
- * replicating it, no Sentinel in TILT, every API instance ready, and Sentinel's re-failover guard expired.
+ * replicating it, no Sentinel in TILT, every API instance and NGINX ready, and Sentinel's re-failover guard expired.
  * Never throws: a heal that times out is reported and the drill goes on.
  */
 export async function heal(ctx: HealContext, since: number): Promise<HealResult> {
@@ -39,9 +39,17 @@ export async function heal(ctx: HealContext, since: number): Promise<HealResult>
     const left = await settledProblems(timeoutMs, check);
     if (left.length > 0) problems.push(`no ${what} after ${timeoutMs / 1000} s: ${left.join('; ')}`);
   };
+  // Restarted below all the same, but a crash loop the supervisor gave up on leaves the cycle not healed.
+  for (const { spec, gaveUp } of stack.supervised()) {
+    if (gaveUp) problems.push(`the supervisor gave up on ${spec.name}: ${gaveUp.message.split('\n')[0]}`);
+  }
   try {
     for (const p of topology.processes()) if (p.pid === undefined) await topology.restart(p.port);
     for (const [i, api] of stack.apis.entries()) if (!api.running) await stack.startApi(i);
+    if (stack.nginx && !stack.nginx.running) {
+      stack.nginx.start();
+      await stack.nginx.waitUntilReady();
+    }
   } catch (err) {
     problems.push(`restarting what was down: ${(err as Error).message}`);
   }
@@ -53,7 +61,7 @@ export async function heal(ctx: HealContext, since: number): Promise<HealResult>
     return (await clusterView(stack, { offsets: false, quietSentinels: true })).problems;
   });
   // The clients field is checked strictly at the end (invariant 4); here a missing one must not stall every cycle.
-  await waitUntil('every API instance ready', READY_TIMEOUT_MS, async () => {
+  await waitUntil('every API instance and NGINX ready', READY_TIMEOUT_MS, async () => {
     const found = await readinessProblems(stack);
     return found.filter((p) => !p.includes('has no redis.clients'));
   });

@@ -140,13 +140,11 @@ export function onePurchasePerKey(ops: PurchaseOp[], setup: DrillSetup, snapshot
   ]);
 }
 
-/** 4. After healing: one master named by every Sentinel, replicas converged, every API instance fully ready. */
+/** 4. After healing: one master named by every Sentinel, replicas converged, every API instance and NGINX ready. */
 export function healedCluster(clusterProblems: string[], readiness: string[]): Invariant {
   const counts = { clusterProblems: clusterProblems.length, apiProblems: readiness.length };
-  return invariant(4, 'after healing: one master, every Sentinel agrees, replicas converged, every API ready', counts, [
-    clusterProblems,
-    readiness,
-  ]);
+  const name = 'after healing: one master, every Sentinel agrees, replicas converged, every API and NGINX ready';
+  return invariant(4, name, counts, [clusterProblems, readiness]);
 }
 
 function sum(values: number[]): number {

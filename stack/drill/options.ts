@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../../src/config-defaults.js';
 
-/** The faults a drill can inject, always on the current master (or its replicas, an API, a Sentinel). */
+/** The faults a drill can inject, always on the current master (or its replicas, an API, a Sentinel, NGINX). */
 export const FAULTS = [
   'pause-master',
   'kill-master',
@@ -10,14 +10,27 @@ export const FAULTS = [
   'restart-all',
   'double-failover',
   'pause-sentinel-and-master',
+  'crash-api',
+  'crash-replica',
+  'crash-sentinel',
+  'crash-nginx',
+  'replica-down-during-failover',
+  'restart-stack',
   'mixed',
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
 export type ConcreteFault = Exclude<FaultName, 'mixed'>;
 
+/**
+ * What mixed draws from: every concrete fault but restart-stack, a planned outage of everything that would
+ * swamp the other faults' figures (name it in a sequence instead: --fault mixed,restart-stack).
+ */
+export const MIXED_FAULTS = FAULTS.filter((f): f is ConcreteFault => f !== 'mixed' && f !== 'restart-stack');
+
 export interface DrillOptions {
-  fault: FaultName;
-  /** Number of cycles; with a sweep, each value runs this many times. */
+  /** One fault for every cycle, or a sequence that the cycles run through in order. */
+  fault: FaultName | readonly FaultName[];
+  /** Times over: with a sequence or a sweep, each runs this many times. */
   cycles: number;
   /** How long each pause lasts: one value, or a sweep (one cycle per value). Undefined: down-after + 1 s. */
   pauseSeconds: number[] | undefined;
@@ -68,11 +81,15 @@ export class DrillUsageError extends Error {
   override name = 'DrillUsageError';
 }
 
-export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME] [--cycles N] [--pause-seconds X | FROM:TO:STEP]
-                      [--down-after-ms N] [--failover-timeout-ms N] [--target local] [--json FILE] [--keep]
-  --fault             ${FAULTS.join(', ')} (default pause-master)
-  --cycles            cycles to run (default 1; with a sweep, per value)
-  --pause-seconds     how long a pause lasts; a sweep FROM:TO:STEP runs one cycle per value (default down-after + 1 s)
+export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--cycles N]
+                      [--pause-seconds X | FROM:TO:STEP] [--down-after-ms N] [--failover-timeout-ms N]
+                      [--target local] [--json FILE] [--keep]
+  --fault             ${FAULTS.join(', ')} (default pause-master);
+                      a comma-separated list runs one cycle of each in order (e.g. kill-master,restart-stack);
+                      mixed draws at random from every fault but restart-stack
+  --cycles            times to run the fault or the list (default 1)
+  --pause-seconds     how long a pause lasts (default down-after + 1 s);
+                      a sweep FROM:TO:STEP runs each fault once per value
   --down-after-ms     Sentinel down-after-milliseconds of the drill's own stack (default 5000)
   --failover-timeout-ms  Sentinel failover-timeout of the drill's own stack (default 10000)
   --target            local: a stack of its own on free ports (compose: not yet)
@@ -100,10 +117,7 @@ export function parseDrillArgs(args: string[]): DrillCommand {
   } catch (err) {
     throw new DrillUsageError((err as Error).message);
   }
-  const fault = values.fault as FaultName;
-  if (!FAULTS.includes(fault)) {
-    throw new DrillUsageError(`--fault: "${values.fault}" is not one of ${FAULTS.join(', ')}`);
-  }
+  const faults = parseFaults(values.fault);
   if (values.target === 'compose') {
     throw new DrillUsageError('--target compose is not supported yet: the drill runs against a local stack of its own');
   }
@@ -112,7 +126,7 @@ export function parseDrillArgs(args: string[]): DrillCommand {
   return {
     options: {
       ...DEFAULT_OPTIONS,
-      fault,
+      fault: faults.length === 1 ? faults[0] : faults,
       cycles: integer('--cycles', values.cycles, 1),
       pauseSeconds: pauses === undefined ? undefined : parsePauses(pauses),
     },
@@ -122,6 +136,16 @@ export function parseDrillArgs(args: string[]): DrillCommand {
     json: values.json,
     keep: values.keep === true,
   };
+}
+
+/** "kill-master" → ['kill-master']; "kill-master,restart-stack" → both, in that order. */
+export function parseFaults(text: string): [FaultName, ...FaultName[]] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !(FAULTS as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    throw new DrillUsageError(`--fault: "${unknown}" is not one of ${FAULTS.join(', ')}`);
+  }
+  return names as [FaultName, ...FaultName[]];
 }
 
 /** "6" → [6]; "4.5:7:0.5" → [4.5, 5, ..., 7]. */
@@ -139,12 +163,27 @@ export function parsePauses(text: string): number[] {
   return Array.from({ length: count }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 }
 
-/** The pause of each cycle, in milliseconds: the sweep repeated `cycles` times, or one value per cycle. */
-export function cyclePauses(options: DrillOptions, downAfterMs: number): number[] {
-  const values = options.pauseSeconds ?? [(downAfterMs + 1000) / 1000];
-  return Array.from({ length: options.cycles }, () => values)
-    .flat()
-    .map((s) => Math.round(s * 1000));
+/** One cycle of the plan: the fault it injects (mixed: drawn when it runs) and how long a pause lasts. */
+export interface PlannedCycle {
+  fault: FaultName;
+  pauseMs: number;
+}
+
+/** The faults of the option: one, or the sequence in order. */
+export const faultSequence = (options: Pick<DrillOptions, 'fault'>): readonly FaultName[] =>
+  typeof options.fault === 'string' ? [options.fault] : options.fault;
+
+/** "kill-master,restart-stack": the fault option as the report names it. */
+export const faultLabel = (options: Pick<DrillOptions, 'fault'>): string => faultSequence(options).join(',');
+
+/**
+ * Every cycle in order: the sequence of faults run `cycles` times over, each fault once per value of the pause
+ * sweep (one value, down-after + 1 s, without one).
+ */
+export function cyclePlan(options: DrillOptions, downAfterMs: number): PlannedCycle[] {
+  const pauses = (options.pauseSeconds ?? [(downAfterMs + 1000) / 1000]).map((s) => Math.round(s * 1000));
+  const once = faultSequence(options).flatMap((fault) => pauses.map((pauseMs) => ({ fault, pauseMs })));
+  return Array.from({ length: options.cycles }, () => once).flat();
 }
 
 function seconds(part: string, whole: string): number {

@@ -1,7 +1,7 @@
 import type { CycleReport } from './cycle-stats.js';
+import type { Recovery } from './faults.js';
 import type { Invariant } from './invariants.js';
 import type { Load } from './load.js';
-import type { FaultName } from './options.js';
 
 export interface DrillTotals {
   invoked: number;
@@ -21,7 +21,8 @@ export interface DrillTotals {
 }
 
 export interface DrillReport {
-  fault: FaultName;
+  /** The fault, or the sequence of faults ("kill-master,restart-stack"). */
+  fault: string;
   startedAt: string;
   durationMs: number;
   stack: { publicUrl: string; apiRunner: string; downAfterMs: number; failoverTimeoutMs: number; dir: string };
@@ -61,6 +62,9 @@ const counted = (byCode: Record<string, number>) =>
   Object.entries(byCode)
     .map(([code, n]) => `${code} ×${n}`)
     .join(', ');
+// "redis-6380: 0.61 s / 0.70 s", "stack: – / 14.20 s"; NOT BACK when it was not ready within the fault's bound.
+const recovered = (r: Recovery | undefined) =>
+  r === undefined ? '–' : `${r.process}: ${s(r.pidMs)} / ${r.readyMs === undefined ? 'NOT BACK' : s(r.readyMs)}`;
 const row = (cells: unknown[]) => `| ${cells.join(' | ')} |`;
 const entries = (record: Record<string, number>) =>
   Object.entries(record)
@@ -80,9 +84,9 @@ export function renderMarkdown(report: DrillReport): string {
     '',
     '## Cycles (times after the fault)',
     '',
-    '| # | fault | pause | +sdown | +odown | +switch-master | first 201 | write outage | 201s | lost | two purchases ' +
-      '| retries | failed reads | other answers | healed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| # | fault | pause | +sdown | +odown | +switch-master | back: new pid / ready | first 201 | write outage ' +
+      '| 201s | lost | two purchases | retries | failed reads | other answers | healed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.cycles.map((c) =>
       row([
         c.cycle,
@@ -91,6 +95,7 @@ export function renderMarkdown(report: DrillReport): string {
         s(c.timeline.sdown),
         s(c.timeline.odown),
         c.timeline.switchMaster === undefined ? '–' : `${s(c.timeline.switchMaster)} → :${c.newMasterPort}`,
+        recovered(c.recovery),
         s(c.timeline.firstAck),
         s(c.writeOutageMs),
         c.acknowledged,

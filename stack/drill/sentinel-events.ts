@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Address } from '../topology/topology.js';
+import { waitFor } from '../wait.js';
 
 /** One message a Sentinel published on its own pub/sub (+sdown, +odown, +switch-master, ...). */
 export interface SentinelEvent {
@@ -43,6 +44,19 @@ export class SentinelEvents {
       throw err;
     }
     return watch;
+  }
+
+  /**
+   * Resolves once every subscriber is connected (after its Sentinel was restarted, or the whole stack was):
+   * ioredis subscribes again by itself as it becomes ready.
+   */
+  async listening(timeoutMs: number): Promise<void> {
+    await waitFor('every Sentinel event subscriber to be connected', timeoutMs, async () => {
+      const down = this.clients.filter((client) => client.status !== 'ready');
+      if (down.length > 0) {
+        throw new Error(down.map((client) => `sentinel-${client.options.port}: ${client.status}`).join(', '));
+      }
+    });
   }
 
   /** The first time any Sentinel published event about the master, at or after from (and before to). */
