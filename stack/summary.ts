@@ -29,6 +29,7 @@ export async function printSummary(
       'Sentinels',
       `${config.sentinelPorts.map((p) => `${host}:${p}`).join(', ')}   (master name "${config.masterName}")`,
     ],
+    ['Supervisor', `${stack.procs.supervisor?.url ?? '–'}/status   (restarts what crashes; /metrics for Prometheus)`],
     ...monitoringSummary(config, relative),
     ['Admin', `${stack.credentials.admin.username}; password: ${stack.credentials.adminSource}`],
     ['Demo catalog', run.seeded > 0 ? `${run.seeded} products added` : 'left as it was (not empty)'],
