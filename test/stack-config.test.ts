@@ -3,8 +3,8 @@ import path from 'node:path';
 import { loadStackConfig, StackConfigError } from '../stack/config.js';
 import { repoRoot } from '../stack/layout.js';
 
-// The local stack's configuration: the README's defaults, and a clear refusal naming the variable.
-t.test('with nothing set, the README defaults', async (t) => {
+// The local stack's configuration: the defaults docs/local-stack.md lists, and a clear refusal naming the variable.
+t.test('with nothing set, the documented defaults', async (t) => {
   const config = loadStackConfig({});
   t.match(config, {
     dir: path.join(repoRoot, '.stack'),

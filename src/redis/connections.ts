@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { FailoverWatch } from './failover-watch.js';
 
 /**
- * ioredis options for each role. The numbers come from failover drills (see README, "Failover drills"):
+ * ioredis options for each role. The numbers come from failover drills (see docs/operations.md, "Failover drills"):
  * with defaults a paused master stalls writes for ~16 s; following `+switch-master` at once, a short socket
  * timeout and a quick disconnect bring writes to the promoted replica within a second of the switch.
  * `+switch-master` is followed by the service's own FailoverWatch (followMaster below), not by ioredis's

@@ -30,7 +30,8 @@ interface Listener {
 /**
  * Listens to every Sentinel's pub/sub for the whole life of the service: the master's address (and its
  * changes: `switch` events), and the failover fence (failover-fence.ts). One subscription per Sentinel per
- * instance replaces ioredis's own failover detector, which can end a reconnecting client for good (reliability.md).
+ * instance replaces ioredis's own failover detector, which can end a reconnecting client for good
+ * (docs/reliability.md, "Why not ioredis's failover detector").
  */
 export class FailoverWatch extends EventEmitter<{
   switch: [from: Address | undefined, to: Address];

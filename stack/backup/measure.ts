@@ -17,7 +17,7 @@ import { restoreLocal } from './restore.js';
 /**
  * `npm run backup:measure [-- --purchases N]`: how long a backup and a restore take on this machine for a dataset
  * of N purchases (100,000 by default), on a stack of its own (temp folder, free ports, its own secrets). The
- * figures in the README's "Backups" come from it. Users register through the API; products and purchases are
+ * figures in docs/operations.md's "Backups" come from it. Users register through the API; products and purchases are
  * written in bulk with the stores' own keys (stack/bench/scale-load.ts).
  */
 const ADMIN = { username: 'measure-admin', password: 'measure-admin-password-1' };

@@ -2,7 +2,7 @@ import type { PurchaseOp } from './purchase-op.js';
 import type { DrillSetup } from './setup.js';
 import type { StoreSnapshot } from './store-snapshot.js';
 
-/** One property the whole drill must keep (reliability.md, "What a drill must check"). */
+/** One property the whole drill must keep (docs/reliability.md, "What a drill must check"). */
 export interface Invariant {
   id: number;
   name: string;
