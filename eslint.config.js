@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -17,6 +19,37 @@ export default defineConfig(
       // A teardown registered before its process starts reads the variable first:
       // `let x; t.teardown(() => x?.stop()); x = await start()`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+    },
+  },
+  // The house rules: which folder may import which (README, "Code"). The service knows nothing of how it is run;
+  // the local runtime knows nothing of the operators' tools; no module imports itself in a circle.
+  {
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src',
+              from: ['./stack', './ops', './test', './grafana'],
+              message: 'The service (src/) is deployed alone: it never imports the runtime, the tools or the tests.',
+            },
+            {
+              target: './stack',
+              from: ['./ops', './test'],
+              message: "The local runtime (stack/) never imports the operators' tools (ops/) or the tests.",
+            },
+            { target: './ops', from: './test', message: 'The tools never import the tests.' },
+          ],
+        },
+      ],
     },
   },
   // Layout is Prettier's job, so every rule that would argue with it is off...

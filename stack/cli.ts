@@ -3,25 +3,18 @@ import { down } from './commands/down.js';
 import { launchStack } from './commands/start.js';
 import { printStatus } from './commands/status.js';
 import { up } from './commands/up.js';
-import { backupCommand, restoreCommand } from './backup/command.js';
-import { benchCommand } from './bench/command.js';
 import { ensureEngine } from './compose/engine.js';
 import { imagesCommand } from './compose/images.js';
 import { loadStackConfig } from './config.js';
-import { drillCommand } from './drill/command.js';
 import { installMissing, TEST_PACKAGES } from './packages.js';
 
-/** The local stack's commands (package.json: npm start, npm run up / down / status). */
+/** The local stack's commands (package.json: npm start, npm run up / down / status); the tools are ops/cli.ts's. */
 const USAGE = `usage: node --import tsx stack/cli.ts <command>
   start    set up what is missing, run the whole stack in the foreground (Ctrl-C stops it)
   up       the same in the background
   down     stop the stack started by start or up
   status   every node's role, each Sentinel's view, each API instance's readiness
   test-deps  install the Debian packages the tests start (npm test runs this first)
-  drill    a failover drill on a stack of its own (npm run drill -- --help)
-  bench    benchmarks through NGINX with their ceilings (npm run bench -- --help)
-  backup   a snapshot of the local stack's data as one archive (npm run backup -- --help)
-  restore  the local stack's data replaced by an archive's, on every node (npm run restore -- --help)
   compose-images  build local stand-ins for compose.yml's official images, offline (-- --force rebuilds)`;
 
 const [command, ...flags] = process.argv.slice(2);
@@ -41,20 +34,8 @@ try {
     case 'down':
       process.exitCode = await down(config);
       break;
-    case 'drill':
-      process.exitCode = await drillCommand(flags);
-      break;
     case 'test-deps':
       await installMissing(TEST_PACKAGES, console.log);
-      break;
-    case 'bench':
-      process.exitCode = await benchCommand(flags);
-      break;
-    case 'backup':
-      process.exitCode = await backupCommand(config, flags);
-      break;
-    case 'restore':
-      process.exitCode = await restoreCommand(config, flags);
       break;
     case 'compose-images':
       // As root, the engine is installed and started when missing (and left running for Compose).

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { archiveName, checksumFile, openArchive, pruneArchives, writeArchive } from '../stack/backup/archive.js';
-import { countDifferences, keyspace } from '../stack/backup/counts.js';
-import { MANIFEST_FORMAT, parseManifest, versionProblem, type Manifest } from '../stack/backup/manifest.js';
-import { lzfDecompress, parseRdbHeader } from '../stack/backup/rdb-header.js';
+import { archiveName, checksumFile, openArchive, pruneArchives, writeArchive } from '../ops/backup/archive.js';
+import { countDifferences, keyspace } from '../ops/backup/counts.js';
+import { MANIFEST_FORMAT, parseManifest, versionProblem, type Manifest } from '../ops/backup/manifest.js';
+import { lzfDecompress, parseRdbHeader } from '../ops/backup/rdb-header.js';
 
 /** The pure parts of backups: the RDB header, the manifest, archive names and pruning, an archive's round trip. */
 

@@ -26,7 +26,7 @@ const stackEnv = (config: StackConfig): Record<string, string> => ({
 });
 
 const cli = (config: StackConfig, ...args: string[]) =>
-  execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'stack', 'cli.ts'), ...args], {
+  execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'ops', 'cli.ts'), ...args], {
     cwd: repoRoot,
     env: stackEnv(config),
     reject: false,

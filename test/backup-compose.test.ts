@@ -3,8 +3,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { openArchive } from '../stack/backup/archive.js';
-import { restoreCompose, type ComposeTarget } from '../stack/backup/compose.js';
+import { openArchive } from '../ops/backup/archive.js';
+import { restoreCompose, type ComposeTarget } from '../ops/backup/compose.js';
 import { repoRoot } from '../stack/layout.js';
 import { adminAuth, sentinelAuth, secretsEnv } from '../stack/redis-users.js';
 import { readStore, replicasAtMasterOffset } from './helpers/backup.js';
@@ -47,7 +47,7 @@ async function backupTests(running: RunningProject) {
     const stackDir = path.join(dir, 'state'); // nothing of a developer's .stack/ is read or written
     const env = { REDIS_ADMIN_PASSWORD, SENTINEL_PASSWORD, KEY_PREFIX: PREFIX, STACK_DIR: stackDir };
     const started = Date.now();
-    const result = await execa('node', ['--import', 'tsx', 'stack/cli.ts', ...args], {
+    const result = await execa('node', ['--import', 'tsx', 'ops/cli.ts', ...args], {
       cwd: repoRoot,
       env,
       all: true,

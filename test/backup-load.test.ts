@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { takeBackup } from '../stack/backup/backup.js';
-import { deploymentName, sentinelView } from '../stack/backup/local.js';
-import { restoreLocal } from '../stack/backup/restore.js';
+import { takeBackup } from '../ops/backup/backup.js';
+import { deploymentName, sentinelView } from '../ops/backup/local.js';
+import { restoreLocal } from '../ops/backup/restore.js';
 import { buy, openShop, readEveryNode, testStackControl } from './helpers/backup.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 

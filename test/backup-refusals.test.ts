@@ -2,11 +2,11 @@ import { copyFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import * as tar from 'tar';
 import t from 'tap';
-import { checksumFile, sha256Of } from '../stack/backup/archive.js';
-import { takeBackup } from '../stack/backup/backup.js';
-import { deploymentName, sentinelView } from '../stack/backup/local.js';
-import type { Manifest } from '../stack/backup/manifest.js';
-import { restoreLocal } from '../stack/backup/restore.js';
+import { checksumFile, sha256Of } from '../ops/backup/archive.js';
+import { takeBackup } from '../ops/backup/backup.js';
+import { deploymentName, sentinelView } from '../ops/backup/local.js';
+import type { Manifest } from '../ops/backup/manifest.js';
+import { restoreLocal } from '../ops/backup/restore.js';
 import { buy, openShop, readEveryNode, replicasInSync, testStackControl } from './helpers/backup.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 

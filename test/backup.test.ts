@@ -1,8 +1,8 @@
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { takeBackup } from '../stack/backup/backup.js';
-import { deploymentName, sentinelView } from '../stack/backup/local.js';
-import { restoreLocal } from '../stack/backup/restore.js';
+import { takeBackup } from '../ops/backup/backup.js';
+import { deploymentName, sentinelView } from '../ops/backup/local.js';
+import { restoreLocal } from '../ops/backup/restore.js';
 import type { StackConfig } from '../stack/config.js';
 import type { LocalStack } from '../stack/stack.js';
 import { buy, openShop, readEveryNode, replicasInSync, testStackControl } from './helpers/backup.js';

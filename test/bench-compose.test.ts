@@ -1,9 +1,9 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { runBench } from '../stack/bench/bench.js';
-import { BENCH_API_ENV } from '../stack/bench/command.js';
-import { ComposeBench } from '../stack/bench/compose-target.js';
-import { REDIS_CEILING } from '../stack/bench/redis-ceiling.js';
+import { runBench } from '../ops/bench/bench.js';
+import { BENCH_API_ENV } from '../ops/bench/command.js';
+import { ComposeBench } from '../ops/bench/compose-target.js';
+import { REDIS_CEILING } from '../ops/bench/redis-ceiling.js';
 import { engineForTests } from './helpers/compose-run.js';
 import { tempDir } from './helpers/fixtures.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { categoryOfUrl, renderProfiles, summarizeProfile, type CpuProfile } from '../stack/bench/profile-summary.js';
+import { categoryOfUrl, renderProfiles, summarizeProfile, type CpuProfile } from '../ops/bench/profile-summary.js';
 
 /** The CPU profile summary of `npm run bench -- --profile`: pure arithmetic on a hand-made profile. */
 

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { keySchema } from '../src/redis/keys.js';
-import { renderBench, runBench } from '../stack/bench/bench.js';
-import { REDIS_CEILING } from '../stack/bench/redis-ceiling.js';
-import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../stack/bench/scenarios.js';
-import { localTarget, type BenchTarget } from '../stack/bench/target.js';
+import { renderBench, runBench } from '../ops/bench/bench.js';
+import { REDIS_CEILING } from '../ops/bench/redis-ceiling.js';
+import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../ops/bench/scenarios.js';
+import { localTarget, type BenchTarget } from '../ops/bench/target.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 const PRODUCT_FIELDS = ['createdAt', 'description', 'id', 'name', 'priceCents', 'stock', 'updatedAt'];

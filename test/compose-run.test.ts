@@ -1,10 +1,10 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keySchema } from '../src/redis/keys.js';
-import { acknowledgedSurvive, onePurchasePerKey, stockAddsUp } from '../stack/drill/invariants.js';
-import { Load, failedRead } from '../stack/drill/load.js';
-import { prepareDrill } from '../stack/drill/setup.js';
-import { readSnapshot } from '../stack/drill/store-snapshot.js';
+import { acknowledgedSurvive, onePurchasePerKey, stockAddsUp } from '../ops/drill/invariants.js';
+import { Load, failedRead } from '../ops/drill/load.js';
+import { prepareDrill } from '../ops/drill/setup.js';
+import { readSnapshot } from '../ops/drill/store-snapshot.js';
 import { waitFor } from './helpers/fixtures.js';
 import { loadCompose } from './helpers/compose.js';
 import {

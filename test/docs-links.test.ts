@@ -124,6 +124,8 @@ function brokenLinks(root: string, file: string): Problem[] {
 
 const pages = [
   'README.md',
+  'stack/README.md',
+  'ops/README.md',
   ...readdirSync(path.join(repoRoot, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .sort()

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { runDrill } from '../stack/drill/drill.js';
-import { DEFAULT_OPTIONS, type FaultName } from '../stack/drill/options.js';
-import { renderMarkdown } from '../stack/drill/report.js';
+import { runDrill } from '../ops/drill/drill.js';
+import { DEFAULT_OPTIONS, type FaultName } from '../ops/drill/options.js';
+import { renderMarkdown } from '../ops/drill/report.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 // Four cycles, each a crash, the supervisor's comeback, a heal and some steady load.

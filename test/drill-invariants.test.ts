@@ -1,9 +1,9 @@
 import t from 'tap';
-import { longestGap } from '../stack/drill/cycle-stats.js';
-import { acknowledgedSurvive, onePurchasePerKey, stockAddsUp } from '../stack/drill/invariants.js';
-import type { PurchaseOp } from '../stack/drill/purchase-op.js';
-import type { DrillSetup } from '../stack/drill/setup.js';
-import type { StoreSnapshot } from '../stack/drill/store-snapshot.js';
+import { longestGap } from '../ops/drill/cycle-stats.js';
+import { acknowledgedSurvive, onePurchasePerKey, stockAddsUp } from '../ops/drill/invariants.js';
+import type { PurchaseOp } from '../ops/drill/purchase-op.js';
+import type { DrillSetup } from '../ops/drill/setup.js';
+import type { StoreSnapshot } from '../ops/drill/store-snapshot.js';
 
 // The checker must fail on what it exists to catch: a made-up history and store, one fault at a time.
 const setup: DrillSetup = {

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { runDrill } from '../stack/drill/drill.js';
-import { DEFAULT_OPTIONS } from '../stack/drill/options.js';
-import { renderMarkdown } from '../stack/drill/report.js';
+import { runDrill } from '../ops/drill/drill.js';
+import { DEFAULT_OPTIONS } from '../ops/drill/options.js';
+import { renderMarkdown } from '../ops/drill/report.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 t.setTimeout(300_000);

@@ -9,7 +9,7 @@ import {
   parseDrillArgs,
   parseFaults,
   parsePauses,
-} from '../stack/drill/options.js';
+} from '../ops/drill/options.js';
 
 t.test('--pause-seconds takes one value or a sweep FROM:TO:STEP, one cycle per value', async (t) => {
   t.same(parsePauses('6'), [6]);

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { runDrill } from '../stack/drill/drill.js';
-import { DEFAULT_OPTIONS, parsePauses } from '../stack/drill/options.js';
-import { renderMarkdown } from '../stack/drill/report.js';
+import { runDrill } from '../ops/drill/drill.js';
+import { DEFAULT_OPTIONS, parsePauses } from '../ops/drill/options.js';
+import { renderMarkdown } from '../ops/drill/report.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 // Six cycles of a loaded stack with a heal after each: longer than tap's default per file.

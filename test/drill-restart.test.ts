@@ -1,8 +1,8 @@
 import t from 'tap';
-import { DrillStack } from '../stack/drill/drill-stack.js';
-import { runDrill } from '../stack/drill/drill.js';
-import { DEFAULT_OPTIONS, type FaultName } from '../stack/drill/options.js';
-import { renderMarkdown, type DrillReport } from '../stack/drill/report.js';
+import { DrillStack } from '../ops/drill/drill-stack.js';
+import { runDrill } from '../ops/drill/drill.js';
+import { DEFAULT_OPTIONS, type FaultName } from '../ops/drill/options.js';
+import { renderMarkdown, type DrillReport } from '../ops/drill/report.js';
 import { installedProgram } from './helpers/fixtures.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 

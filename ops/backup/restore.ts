@@ -1,0 +1,195 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { StackConfig } from '../../stack/config.js';
+import { resolveCredentials } from '../../stack/credentials.js';
+import { stateLayout } from '../../stack/layout.js';
+import { command } from '../../stack/redis-probe.js';
+import { sentinelAuth, type RedisSecrets } from '../../stack/redis-users.js';
+import { ArchiveError, openArchive, type OpenedArchive } from './archive.js';
+import { countDifferences, describeCounts, type KeyCounts } from './counts.js';
+import { anyNodeData, countEveryNode, countOn, startStackRedis, type StackControl } from './local.js';
+import { versionProblem, type Manifest } from './manifest.js';
+import { PRE_RESTORE, replaceNodeData, rollbackNodeData } from './node-files.js';
+import { countInScratchRedis } from './scratch.js';
+
+export interface RestoreOptions {
+  /** Replace a stack that holds data. */
+  force: boolean;
+  log: (msg: string) => void;
+}
+
+export interface RestoreResult {
+  manifest: Manifest;
+  /** What each node held once restored, master first. */
+  nodes: { node: string; counts: KeyCounts }[];
+  /** Whether the stack ran before, and so was started again. */
+  restarted: boolean;
+  /** Seconds each step took: verify, stop (the stack), place (on every node), start and count, start the stack. */
+  seconds: Record<'verify' | 'stop' | 'place' | 'check' | 'restart', number>;
+}
+
+/** "Redis server v=7.0.15 sha=…" → 7.0.15. */
+export async function localRedisVersion(): Promise<string> {
+  const { stdout } = await execa('redis-server', ['--version']);
+  return /v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? 'unknown';
+}
+
+/**
+ * Everything a restore checks before it touches anything: the archive itself (archive.ts), that this machine's
+ * Redis can read its snapshot, that the service would find the data under its KEY_PREFIX, and that the
+ * snapshot, loaded into a scratch Redis, holds what the manifest says.
+ */
+export async function verifyArchive(file: string, work: string, keyPrefix: string, log: (msg: string) => void) {
+  const opened: OpenedArchive = await openArchive(file, work);
+  const { manifest: m, snapshot } = opened;
+  const refuse = (why: string): never => {
+    throw new ArchiveError(`${file} is refused: ${why}. Nothing was changed.`);
+  };
+  log(
+    `archive verified: taken ${m.createdAt} from replica ${m.source.replica} of ${m.source.master} ` +
+      `(${m.source.deployment}), replication offset ${m.source.replicationOffset}; checksums match`,
+  );
+  const here = await localRedisVersion();
+  const problem = versionProblem(m.redis.version, m.redis.rdbVersion, here);
+  if (problem) refuse(problem);
+  if (m.keyPrefix !== keyPrefix) {
+    refuse(
+      `its data is under KEY_PREFIX "${m.keyPrefix}", this stack's is "${keyPrefix}" (set KEY_PREFIX to restore it)`,
+    );
+  }
+  const { counts } = await countInScratchRedis(snapshot, m.keyPrefix).catch((err: Error) => refuse(err.message));
+  const differences = countDifferences(m.counts, counts);
+  if (differences.length > 0) refuse(`its snapshot does not hold what its manifest says (${differences.join('; ')})`);
+  log(`snapshot loads in this machine's Redis ${here} and holds ${describeCounts(counts)}, as its manifest says`);
+  return opened;
+}
+
+/**
+ * `npm run restore -- FILE [--force]` on the local stack: verifies the archive, refuses a stack holding data
+ * without --force, stops the stack if it runs, puts the snapshot on every node (replicas too, so no replica
+ * resyncs old data back), starts the nodes and Sentinels from the state folder, checks every node's counts
+ * against the manifest, and starts the stack again if it ran. A failure after the nodes were touched puts
+ * every node's previous data back.
+ */
+export async function restoreLocal(
+  config: StackConfig,
+  control: StackControl,
+  file: string,
+  { force, log }: RestoreOptions,
+): Promise<RestoreResult> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'evergreen-restore-'));
+  const seconds = { verify: 0, stop: 0, place: 0, check: 0, restart: 0 };
+  let from = performance.now();
+  const lap = (step: keyof typeof seconds) => {
+    seconds[step] = (performance.now() - from) / 1000;
+    from = performance.now();
+  };
+  try {
+    const { manifest, snapshot } = await verifyArchive(file, work, config.keyPrefix, log);
+    // A state folder no stack has used yet (a new machine) gets its folder and credentials here.
+    await mkdir(config.dir, { recursive: true, mode: 0o700 });
+    const secrets = (await resolveCredentials(config)).redis;
+    const running = await control.isRunning();
+    if (!force) await refuseIfHoldsData(config, secrets, running, log);
+    lap('verify');
+    if (running) {
+      log('stopping the running stack (as `npm run down` does)');
+      await control.stopStack();
+    }
+    lap('stop');
+    const layout = stateLayout(config.dir);
+    const nodeDirs = config.redisPorts.map((port) => layout.redis(port).dir);
+    let nodes: RestoreResult['nodes'];
+    const touched: string[] = [];
+    try {
+      for (const dir of nodeDirs) {
+        touched.push(dir);
+        await replaceNodeData(dir, snapshot);
+      }
+      log(
+        `snapshot placed on all ${nodeDirs.length} nodes; the data it replaced is kept in each one's ${PRE_RESTORE}/`,
+      );
+      lap('place');
+      nodes = await startAndCount(config, secrets, manifest, log);
+      lap('check');
+    } catch (err) {
+      log(`restore failed (${(err as Error).message}): putting every node's previous data back`);
+      // Only the nodes this restore reached: another keeps its data, and an older restore's pre-restore/ with it.
+      for (const dir of touched) await rollbackNodeData(dir);
+      if (running) await control.startStack();
+      throw err;
+    }
+    if (running) {
+      log('starting the stack again (as `npm run up` does)');
+      await control.startStack();
+    }
+    lap('restart');
+    return { manifest, nodes, restarted: running, seconds };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function startAndCount(config: StackConfig, secrets: RedisSecrets, manifest: Manifest, log: (m: string) => void) {
+  log('starting the Redis nodes and Sentinels on the restored data');
+  const topology = await startStackRedis(config, secrets, log);
+  try {
+    const nodes = await countEveryNode(topology, secrets, config.keyPrefix);
+    const wrong = nodes.flatMap(({ node, counts }) =>
+      countDifferences(manifest.counts, counts).map((d) => `${node}: ${d}`),
+    );
+    if (wrong.length > 0) throw new Error(`the nodes do not hold what the manifest says: ${wrong.join('; ')}`);
+    for (const { node, counts } of nodes) log(`  ${node}: ${describeCounts(counts)}`);
+    log(`every node holds what the manifest says; the Sentinels agree on ${nodes[0]?.node ?? 'the master'}`);
+    return nodes;
+  } finally {
+    await topology.stop();
+  }
+}
+
+/** Refuses (throws) when the stack's data would be replaced: a running stack's master, or a stopped one's. */
+async function refuseIfHoldsData(
+  config: StackConfig,
+  secrets: RedisSecrets,
+  running: boolean,
+  log: (msg: string) => void,
+): Promise<void> {
+  let counts: KeyCounts | undefined;
+  if (running) {
+    const master = await sentinelMaster(config, secrets);
+    counts = await countOn(master.host, master.port, secrets, config.keyPrefix);
+  } else if (anyNodeData(config)) {
+    log('the stack is stopped: starting its Redis nodes and Sentinels alone to see what they hold');
+    const topology = await startStackRedis(config, secrets, log);
+    try {
+      const master = await topology.masterAddress();
+      counts = await countOn(master.host, master.port, secrets, config.keyPrefix);
+    } finally {
+      await topology.stop();
+    }
+  }
+  if (counts && counts.persistentKeys > 0) {
+    throw new Error(
+      `The ${running ? 'running' : 'stopped'} stack in ${config.dir} holds data (${describeCounts(counts)}); a ` +
+        "restore replaces all of it. Run again with --force to do so (what it replaces is kept in each node's " +
+        `${PRE_RESTORE}/ folder until the next restore). Nothing was changed.`,
+    );
+  }
+}
+
+async function sentinelMaster(config: StackConfig, secrets: RedisSecrets) {
+  const errors: string[] = [];
+  for (const port of config.sentinelPorts) {
+    try {
+      const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', config.masterName];
+      const reply = await command(config.host, port, sentinelAuth(secrets), args);
+      if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };
+      errors.push(`sentinel ${port}: it does not know ${config.masterName}`);
+    } catch (err) {
+      errors.push(`sentinel ${port}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no Sentinel of the running stack names its master: ${errors.join('; ')}`);
+}

@@ -1,0 +1,139 @@
+import { jsonRequest } from '../../stack/http.js';
+import { renderMixed, runMixed } from './mixed.js';
+import { MIXED, SCALE, WRK_SCENARIOS, measure, seedBenchData, type BenchData } from './scenarios.js';
+import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
+import { SCALE_DEFAULT_SIZE, renderScale, runScale } from './scale.js';
+import type { ScenarioResult } from './results.js';
+import { sumCounter, type BenchTarget } from './target.js';
+import type { WrkResult } from './wrk.js';
+
+export type { ScenarioResult } from './results.js';
+
+export interface BenchOptions {
+  scenarios: string[];
+  durationSeconds: number;
+  connections: number;
+  /** Units of the hot product: sold out early in a run, so the rest of it measures refusals. */
+  hotStock: number;
+  /** Products and purchases the scale scenario bulk-loads (1,000,000 each unless given). */
+  scaleProducts?: number;
+  scalePurchases?: number;
+  /** Wrapped around each scenario's load and nothing else (--profile starts and stops CPU profiles with it). */
+  aroundScenario?: <T>(name: string, run: () => Promise<T>) => Promise<T>;
+}
+
+export interface BenchReport {
+  machine: { cpus: number; node: string };
+  connections: number;
+  durationSeconds: number;
+  results: ScenarioResult[];
+}
+
+/** Runs each chosen scenario (ceilings first, so every ratio has its ceiling) against the stack. */
+export async function runBench(
+  target: BenchTarget,
+  options: BenchOptions,
+  dir: string,
+  log: (msg: string) => void,
+): Promise<ScenarioResult[]> {
+  const chosen = WRK_SCENARIOS.filter((s) => options.scenarios.includes(s.name));
+  const needed = new Set(chosen.flatMap((s) => (s.ceiling ? [s.ceiling, s.name] : [s.name])));
+  const ordered = WRK_SCENARIOS.filter((s) => needed.has(s.name)).sort(
+    (a, b) => Number(!!a.ceiling) - Number(!!b.ceiling),
+  );
+  const around = options.aroundScenario ?? ((_name, run) => run());
+  const data: BenchData = await seedBenchData(target, options.hotStock, log);
+  const results = new Map<string, ScenarioResult>();
+  if (options.scenarios.includes(REDIS_CEILING)) {
+    log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
+    const firstProduct = data.productIds[0] ?? '';
+    const redis = await around(REDIS_CEILING, () =>
+      redisCeiling(target, firstProduct, options.connections, options.durationSeconds),
+    );
+    const result = { ...redis, name: REDIS_CEILING, what: REDIS_CEILING_WHAT, ceiling: undefined, ratio: undefined };
+    results.set(REDIS_CEILING, { ...result, unexpected: 0 });
+    log(`  ${Math.round(redis.rps)} commands/s, p99 ${redis.p99Ms.toFixed(1)} ms`);
+  }
+  const run = { connections: options.connections, durationSeconds: options.durationSeconds, dir };
+  for (const scenario of ordered) {
+    const base = scenario.target === 'nginx' ? target.publicUrl : target.directUrl;
+    log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
+    const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(target, WATCH_RETRIES) : undefined;
+    const measured = await around(scenario.name, () => measure(scenario, target, data, run));
+    const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;
+    const result: ScenarioResult = {
+      ...measured,
+      name: scenario.name,
+      what: scenario.what,
+      ceiling: scenario.ceiling,
+      ratio: ceiling ? measured.rps / ceiling.rps : undefined,
+    };
+    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, measured, retriesBefore);
+    results.set(scenario.name, result);
+    log(
+      `  ${Math.round(measured.rps)} req/s, p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.errors} errors, ` +
+        `${measured.unexpected} unexpected`,
+    );
+  }
+  if (options.scenarios.includes(MIXED)) {
+    results.set(MIXED, await around(MIXED, () => runMixed(target, data, run, log)));
+  }
+  // Last: what it loads stays in the store.
+  if (options.scenarios.includes(SCALE)) {
+    const products = options.scaleProducts ?? SCALE_DEFAULT_SIZE;
+    const purchases = options.scalePurchases ?? SCALE_DEFAULT_SIZE;
+    results.set(SCALE, await around(SCALE, () => runScale(target, data, { ...run, products, purchases }, log)));
+  }
+  return [...results.values()];
+}
+
+const WATCH_RETRIES = 'evergreen_purchase_watch_retries_total';
+
+async function hotOutcome(target: BenchTarget, data: BenchData, wrk: WrkResult, retriesBefore: number | undefined) {
+  const res = await jsonRequest(target.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
+  const retriesAfter = await sumCounter(target, WATCH_RETRIES);
+  const known = retriesBefore !== undefined && retriesAfter !== undefined;
+  const watchRetries = known ? { watchRetries: retriesAfter - retriesBefore } : {};
+  return {
+    stockAfter: Number(res.body.stock),
+    sold: wrk.statuses['201'] ?? 0,
+    initial: data.hot.stock,
+    ...watchRetries,
+  };
+}
+
+const ms = (value: number) => value.toFixed(1);
+
+/** The markdown table: req/s, p50, p99, errors, unexpected answers, and the share of the ceiling. */
+export function renderBench(report: BenchReport): string {
+  const rows = report.results.map((r) => {
+    const ratio = r.ratio === undefined ? 'ceiling' : `${Math.round(r.ratio * 100)}% of ${r.ceiling}`;
+    const byWrk = Object.keys(r.statuses).length > 0; // ceiling-redis is redis-benchmark's
+    const cpu = byWrk ? `${Math.round((r.generatorCpuSeconds / r.requests) * 1e6)} µs` : '-';
+    const statuses = Object.entries(r.statuses)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ');
+    const cells = [r.name, Math.round(r.rps), ms(r.p50Ms), ms(r.p99Ms), r.errors, r.unexpected, ratio, statuses, cpu];
+    return `| ${cells.join(' | ')} |`;
+  });
+  const hot = report.results.find((r) => r.hot)?.hot;
+  return [
+    `Benchmark: ${report.connections} connections, ${report.durationSeconds} s each, ` +
+      `${report.machine.cpus} CPUs, Node ${report.machine.node}; wrk, 1 thread`,
+    '',
+    '| scenario | req/s | p50 ms | p99 ms | errors | unexpected | share | answers | wrk CPU/request |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    ...(hot
+      ? [
+          '',
+          `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal)` +
+            (hot.watchRetries === undefined ? '' : `; ${hot.watchRetries} WATCH retries`),
+        ]
+      : []),
+    ...report.results.flatMap((r) => {
+      const lines = [...renderMixed(r), ...renderScale(r)];
+      return lines.length > 0 ? ['', ...lines] : [];
+    }),
+  ].join('\n');
+}

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBuilt } from '../../stack/build.js';
+import { installMissing, ensureSystemPackages } from '../../stack/packages.js';
+import { freePorts } from '../../stack/ports.js';
+import { LocalStack } from '../../stack/stack.js';
+import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
+import { makeTempDir, temporaryStackConfig } from '../../stack/temporary.js';
+import { renderBench, runBench, type BenchReport } from './bench.js';
+import { ComposeBench } from './compose-target.js';
+import { ApiProfiler, profileEach, type InspectedInstance } from './profile.js';
+import { renderProfiles, type ProfileSummary } from './profile-summary.js';
+import { REDIS_CEILING } from './redis-ceiling.js';
+import { BENCH_NGINX_LOCATIONS, SCENARIOS } from './scenarios.js';
+import { localTarget, type BenchTarget } from './target.js';
+
+const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
+const TARGETS = ['local', 'compose'];
+
+export const BENCH_USAGE = `usage: npm run bench -- [options]
+  --scenario NAME[,NAME]  ${ALL_SCENARIOS.join(', ')} (default: all)
+  --duration SECONDS      each scenario's length (default 10)
+  --connections N         wrk's connections (default 50)
+  --json FILE             also write the results as JSON
+  --scale-size N          products and purchases the scale scenario bulk-loads (default 1000000 each)
+  --target local          a stack of its own, from the built dist/ (default)
+  --target compose        compose.yml as a project of its own (free ports, own secrets and subnet; no Grafana),
+                          taken down with its volumes at the end; as root, Docker is installed and started if
+                          missing (and stopped again)
+  --profile DIR           (local) CPU profiles of both API instances per scenario, DIR/<scenario>-api-<n>.cpuprofile
+                          for Chrome DevTools, summarized after the table (sampling costs a few % of throughput)`;
+
+/** Limits no benchmark reaches; the log level of a default deployment (one line per request). */
+export const BENCH_API_ENV = { NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', LOGIN_RATE_LIMIT_MAX: '100000000' };
+
+/** A system to benchmark: started, then closed whatever happened (also halfway through start, on SIGINT). */
+interface BenchSystem {
+  /** Where wrk's scripts go; removed by close(). */
+  dir: string;
+  start(): Promise<BenchTarget>;
+  /** The API instances' inspectors, when asked for profiles. */
+  inspected?: InspectedInstance[];
+  close(): Promise<void>;
+}
+
+/**
+ * \`npm run bench\`: a system of its own (a LocalStack, or compose.yml as a project of its own) with limits no
+ * benchmark reaches, seeded through the API, then each scenario under wrk, its ceilings measured in the same
+ * run; a markdown table, and with --profile the API instances' CPU profiles per scenario.
+ */
+export async function benchCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: 'string' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      json: { type: 'string' },
+      target: { type: 'string', default: 'local' },
+      profile: { type: 'string' },
+      'scale-size': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(BENCH_USAGE);
+    return 0;
+  }
+  const scenarios = values.scenario?.split(',') ?? ALL_SCENARIOS;
+  const unknown = scenarios.filter((name) => !ALL_SCENARIOS.includes(name));
+  const durationSeconds = Number(values.duration);
+  const connections = Number(values.connections);
+  const scaleSize = values['scale-size'] === undefined ? undefined : Number(values['scale-size']);
+  const profileDir = values.profile === undefined ? undefined : path.resolve(values.profile);
+  const problems = [
+    ...(unknown.length ? [`unknown scenario ${unknown.join(', ')}`] : []),
+    ...(durationSeconds >= 1 && connections >= 1 ? [] : ['--duration and --connections must be 1 or more']),
+    ...(scaleSize === undefined || (Number.isInteger(scaleSize) && scaleSize >= 1)
+      ? []
+      : ['--scale-size must be a whole number, 1 or more']),
+    ...(TARGETS.includes(values.target) ? [] : [`unknown target ${values.target}`]),
+    ...(profileDir && values.target !== 'local' ? ['--profile needs --target local'] : []),
+  ];
+  if (problems.length > 0) {
+    console.error(`bad options: ${problems.join('; ')}\n${BENCH_USAGE}`);
+    return 2;
+  }
+  const startedAt = Date.now();
+  const log = (msg: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  await installMissing(
+    [
+      { program: 'wrk', pkg: 'wrk' },
+      { program: 'redis-benchmark', pkg: 'redis-tools' },
+    ],
+    log,
+  );
+  const system = values.target === 'compose' ? await composeSystem(log) : await localSystem(log, !!profileDir);
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= system.close());
+  leaveSignalsToProgram();
+  // Every SIGINT, not once: npm passes Ctrl-C on as a second one, which must not cut the teardown short.
+  process.on('SIGINT', () => {
+    log('interrupted: tearing down');
+    void close().then(() => process.exit(130));
+  });
+  try {
+    const target = await system.start();
+    const profiler =
+      profileDir && system.inspected ? await ApiProfiler.connect(system.inspected, profileDir) : undefined;
+    const options = {
+      scenarios,
+      durationSeconds,
+      connections,
+      hotStock: 1000,
+      ...(scaleSize ? { scaleProducts: scaleSize, scalePurchases: scaleSize } : {}),
+      ...(profiler ? { aroundScenario: profileEach(profiler) } : {}),
+    };
+    let results;
+    try {
+      results = await runBench(target, options, system.dir, log);
+    } finally {
+      await profiler?.close();
+    }
+    const profiles: ProfileSummary[] | undefined = profiler?.summaries;
+    const report: BenchReport = {
+      machine: { cpus: os.availableParallelism(), node: process.version },
+      connections,
+      durationSeconds,
+      results,
+    };
+    console.log(`\n${renderBench(report)}\n`);
+    if (profiles && profileDir) console.log(`${renderProfiles(profiles, profileDir)}\n`);
+    const json = { target: target.kind, ...report, ...(profiles ? { profiles } : {}) };
+    if (values.json) await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  } finally {
+    await close();
+  }
+  log('done');
+  return 0;
+}
+
+/** A LocalStack of its own from the built dist/; with profiles, each API instance with an inspector port. */
+async function localSystem(log: (msg: string) => void, profiled: boolean): Promise<BenchSystem> {
+  const programs = await ensureSystemPackages(log);
+  log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
+  const inspectPorts = profiled ? await freePorts(2) : undefined;
+  const config = await temporaryStackConfig('bench', {
+    downAfterMs: 5000,
+    failoverTimeoutMs: 10_000,
+    admin: { username: 'bench-admin', password: randomBytes(12).toString('hex') },
+    apiRunner: 'dist',
+    apiEnv: BENCH_API_ENV,
+    nginxExtraLocations: BENCH_NGINX_LOCATIONS,
+    apiInspectPorts: inspectPorts,
+  });
+  const stack = new LocalStack(config, { nginx: programs.nginx, log: (msg) => log(`  ${msg}`) });
+  return {
+    dir: config.dir,
+    inspected: inspectPorts?.map((port, i) => ({ name: `api-${i + 1}`, host: config.host, port })),
+    start: async () => {
+      await stack.start();
+      return localTarget(stack);
+    },
+    close: async () => {
+      await stack.stop();
+      await rm(config.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** compose.yml as the benchmark's own project, in a temp folder that also holds its override file. */
+async function composeSystem(log: (msg: string) => void): Promise<BenchSystem> {
+  const dir = await makeTempDir('bench-compose');
+  const compose = new ComposeBench(dir, BENCH_API_ENV, log);
+  return {
+    dir,
+    start: () => compose.start(),
+    close: async () => {
+      await compose.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { Redis } from 'ioredis';
+import { keySchema } from '../../src/redis/keys.js';
+import { adminAuth } from '../../stack/redis-users.js';
+import type { LocalStack } from '../../stack/stack.js';
+import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
+import { acknowledgedSurvive, healedCluster, onePurchasePerKey, stockAddsUp, type Invariant } from './invariants.js';
+import type { PurchaseOp } from './purchase-op.js';
+import type { DrillSetup } from './setup.js';
+import { readSnapshot, type StoreSnapshot } from './store-snapshot.js';
+
+// Once writes stopped, replicas reach the master's offset within milliseconds; a client may take seconds to reconnect.
+const CONVERGE_TIMEOUT_MS = 15_000;
+
+export interface FinalCheck {
+  invariants: Invariant[];
+  /** The store as the invariants saw it. */
+  snapshot: StoreSnapshot;
+}
+
+/** The four invariants over the whole drill, the store read directly on the master that the Sentinels name. */
+export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops: PurchaseOp[]): Promise<FinalCheck> {
+  const cluster = await settledProblems(CONVERGE_TIMEOUT_MS, async () => {
+    return (await clusterView(stack, { offsets: true, quietSentinels: false })).problems;
+  });
+  const readiness = await settledProblems(CONVERGE_TIMEOUT_MS, () => readinessProblems(stack));
+  if (!stack.topology) throw new Error('the stack is not started');
+  const { host, port } = await stack.topology.masterAddress();
+  const redis = new Redis({ host, port, ...adminAuth(stack.credentials.redis), protocol: 2, lazyConnect: true });
+  try {
+    await redis.connect();
+    const snapshot = await readSnapshot(redis, keySchema(stack.config.keyPrefix), setup, ops);
+    const invariants = [
+      acknowledgedSurvive(ops, snapshot),
+      stockAddsUp(ops, setup, snapshot),
+      onePurchasePerKey(ops, setup, snapshot),
+      healedCluster(cluster, readiness),
+    ];
+    return { invariants, snapshot };
+  } finally {
+    redis.disconnect();
+  }
+}
