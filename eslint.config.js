@@ -52,6 +52,18 @@ export default defineConfig(
       ],
     },
   },
+  // In the service, Redis is spoken to only by the data layer: the stores and src/redis/ (connections, scripts, the
+  // shared counters, the failover watch). Plugins and routes hand them a connection or read its status.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/redis/**', 'src/stores/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'ioredis', message: 'Only src/stores/ and src/redis/ talk to Redis.' }] },
+      ],
+    },
+  },
   // Layout is Prettier's job, so every rule that would argue with it is off...
   prettier,
   // ...except the line length Prettier cannot reach (long strings and comments).
