@@ -1,12 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { repoRoot } from '../stack/layout.js';
 
 // The README and docs/*.md: every relative link names a file or folder of the repo, and every #anchor a heading
 // of the page it points to, as GitHub renders them. No servers: this reads files only.
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The README stays a front door: the manual lives in docs/. */
 const README_MAX_LINES = 220;

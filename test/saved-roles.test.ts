@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planRoles, type SavedNode, type SentinelView } from '../stack/topology/saved-roles.js';
+import { planRoles, type SavedNode, type SavedSentinelView } from '../stack/topology/saved-roles.js';
 
 // Which node is master after a restart, from what the stopped topology saved (no servers needed).
 const HOST = '127.0.0.1';
@@ -9,7 +9,7 @@ const node = (port: number, replicaOf: number | undefined, dataWrittenAt: number
   replicaOf,
   dataWrittenAt,
 });
-const view = (sentinel: string, port: number, epoch: number, host = HOST): SentinelView => ({
+const view = (sentinel: string, port: number, epoch: number, host = HOST): SavedSentinelView => ({
   sentinel,
   host,
   port,

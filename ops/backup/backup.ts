@@ -5,7 +5,8 @@ import { pruneArchives, readHead, sha256Of, writeArchive } from './archive.js';
 import { describeCounts } from './counts.js';
 import { ARCHIVE_ENTRIES, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.js';
 import { parseRdbHeader } from './rdb-header.js';
-import { formatAddress, locateReplica, streamSnapshot, type SentinelView } from './replica-source.js';
+import { formatAddress } from '../../src/redis/failover-fence.js';
+import { locateReplica, streamSnapshot, type SentinelView } from './replica-source.js';
 import { countInScratchRedis } from './scratch.js';
 
 export interface BackupOptions {

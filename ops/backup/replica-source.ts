@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { formatAddress } from '../../src/redis/failover-fence.js';
 import { command, pairs } from '../../stack/redis-probe.js';
 import type { RedisAuth } from '../../stack/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
@@ -29,8 +30,6 @@ export interface SentinelView {
    */
   reach?: (named: Address) => Promise<Address>;
 }
-
-export const formatAddress = (a: Address) => `${a.host}:${a.port}`;
 
 /**
  * Asks the Sentinels for the master and its replicas, and picks the replica to snapshot: one no Sentinel flags

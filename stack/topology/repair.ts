@@ -8,7 +8,7 @@ import {
   setReplicaOf,
   type RolePlan,
   type SavedNode,
-  type SentinelView,
+  type SavedSentinelView,
 } from './saved-roles.js';
 
 const roleOf = (replicaOf: number | undefined) =>
@@ -28,7 +28,7 @@ export async function repairSavedRoles(
 ): Promise<RolePlan> {
   const saved = await Promise.all(nodes.map((p) => readSavedNode(p.files, p.port)));
   const views = await Promise.all(o.sentinelPorts.map((port) => readSentinelView(layout.sentinel(port), o.masterName)));
-  const known = views.filter((v): v is SentinelView => v !== undefined);
+  const known = views.filter((v): v is SavedSentinelView => v !== undefined);
   const plan = planRoles(o.host, saved, known);
   const anySaved = known.length > 0 || saved.some((n) => n.dataWrittenAt !== undefined);
   if (anySaved) o.log(`master: redis-${plan.master}, ${plan.why}`);

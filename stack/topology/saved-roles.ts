@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ProcessFiles } from '../layout.js';
 
 /** One Sentinel's saved belief: the master it monitors and the epoch of that configuration. */
-export interface SentinelView {
+export interface SavedSentinelView {
   sentinel: string;
   host: string;
   port: number;
@@ -38,7 +38,10 @@ export interface RolePlan {
 const REPLICAOF_LINE = /^\s*(replicaof|slaveof)\s+(\S+)\s+(\d+)/i;
 
 /** What the Sentinel at files saved about masterName, if it saved anything. */
-export async function readSentinelView(files: ProcessFiles, masterName: string): Promise<SentinelView | undefined> {
+export async function readSentinelView(
+  files: ProcessFiles,
+  masterName: string,
+): Promise<SavedSentinelView | undefined> {
   if (!existsSync(files.conf)) return undefined;
   let monitor: { host: string; port: number } | undefined;
   let epoch = 0;
@@ -78,7 +81,7 @@ function dataOf(dir: string): { dataWrittenAt: number | undefined } {
  * empty node made master would wipe every replica's copy on their first sync. Otherwise the node with the
  * newest data (a node its own config calls master first), and the Sentinels start afresh on it.
  */
-export function planRoles(host: string, nodes: SavedNode[], views: SentinelView[]): RolePlan {
+export function planRoles(host: string, nodes: SavedNode[], views: SavedSentinelView[]): RolePlan {
   const ports = new Set(nodes.map((n) => n.port));
   const newest = [...views].sort((a, b) => b.epoch - a.epoch)[0];
   const holding = nodes.filter((n) => n.dataWrittenAt !== undefined);

@@ -5,10 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+import { repoRoot } from '../../stack/layout.js';
+
+export { repoRoot };
 const COMPOSE_FILE = path.join(repoRoot, 'compose.yml');
 
 export interface Service {

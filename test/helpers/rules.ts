@@ -4,10 +4,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+import { repoRoot } from '../../stack/layout.js';
+
+export { repoRoot };
 export const PROMETHEUS_DIR = path.join(repoRoot, 'prometheus');
 export const RULES_DIR = path.join(PROMETHEUS_DIR, 'rules');
 /** promtool unit tests: outside rules/, which Prometheus loads whole (rule_files: rules/*.yml). */
