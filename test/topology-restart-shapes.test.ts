@@ -133,10 +133,7 @@ t.test('a topology that holds data always starts again, whatever replication sha
     const master = await currentSentinelMaster();
     const victim = [a, b, c].find((port) => port !== master) as number;
     const aofDir = path.join(layout.redis(victim).dir, 'appendonlydir');
-    const base = (await readdir(aofDir)).find((f) => f.endsWith('.base.rdb')) as string;
-    const file = await open(path.join(aofDir, base), 'r+');
-    await file.write('NOT-AN-RDB', 0);
-    await file.close();
+    await corrupt(aofDir);
     await restartAndCheck(t, { master, down: [victim] });
     t.ok(
       lines.some((l) => l.startsWith('DEGRADED: 1 Redis node down')),
@@ -151,6 +148,33 @@ t.test('a topology that holds data always starts again, whatever replication sha
     await restartAndCheck(t, { master });
     await stop();
   });
+
+  await t.test("the master's data unreadable: a replica with data takes its place, degraded and said", async (t) => {
+    const master = await currentSentinelMaster();
+    const aofDir = path.join(layout.redis(master).dir, 'appendonlydir');
+    await corrupt(aofDir);
+    const now = await restartAndCheck(t, { down: [master] });
+    t.not(now, master, 'another node is master');
+    t.ok(
+      lines.some((l) =>
+        l.includes(`redis-${master}, the planned master, could not start: redis-${now} takes its place`),
+      ),
+      'it says which node took its place',
+    );
+    await stop();
+    // Repaired as the report says: it then resyncs from the new master as its replica.
+    await rename(aofDir, path.join(dir, 'aside', 'master-appendonlydir'));
+    await restartAndCheck(t, { master: now });
+    await stop();
+  });
+
+  /** Overwrites the AOF base's header: Redis refuses to load it and exits at start. */
+  async function corrupt(aofDir: string): Promise<void> {
+    const base = (await readdir(aofDir)).find((f) => f.endsWith('.base.rdb')) as string;
+    const file = await open(path.join(aofDir, base), 'r+');
+    await file.write('NOT-AN-RDB', 0);
+    await file.close();
+  }
 
   async function currentSentinelMaster(): Promise<number> {
     const view = await readSentinelView(layout.sentinel(options.sentinelPorts[0] as number), 'evergreen');
