@@ -17,6 +17,8 @@ export interface StackRecord {
   ports: Pick<StackConfig, 'httpPort' | 'statusPort' | 'apiPorts' | 'redisPorts' | 'sentinelPorts'> & {
     /** Absent when the stack runs without monitoring (or was started before it existed). */
     monitoring?: MonitoringPorts;
+    /** The supervisor's endpoint (SUPERVISOR_PORT); absent in a record written before it existed. */
+    supervisorPort?: number;
   };
   processes: { name: string; pid: number; log: string }[];
 }

@@ -46,6 +46,8 @@ export async function launchStack(config: StackConfig, background: boolean): Pro
       redisPorts: config.redisPorts,
       sentinelPorts: config.sentinelPorts,
       monitoring: monitoringPorts(config),
+      // The port it took (a throwaway stack's is a free one), once its tier has started.
+      supervisorPort: stack.procs.supervisor ? Number(new URL(stack.procs.supervisor.url).port) : config.supervisorPort,
     },
     processes: stack.processes().flatMap(({ name, pid, log }) => (pid === undefined ? [] : [{ name, pid, log }])),
   });

@@ -37,7 +37,8 @@ export async function printStatus(config: StackConfig, out: (line: string) => vo
     ...(await monitoringRows(host, running ? record.ports.monitoring : config.monitoring)),
   ];
   // The launcher's own view: live pids (a restarted process has a new one), restarts, processes given up on.
-  const supervisor = running && config.supervisorPort ? await askSupervisor(host, config.supervisorPort) : undefined;
+  const supervisorPort = running ? (record.ports.supervisorPort ?? config.supervisorPort) : undefined;
+  const supervisor = supervisorPort ? await askSupervisor(host, supervisorPort) : undefined;
   const stateOf = new Map((supervisor?.states ?? []).map((s) => [s.name, s]));
   const withPids = [
     ...rows.map((r) => processNote(r, pidOf.get(r.name), stateOf.get(r.name), isAlive)),
