@@ -1,5 +1,5 @@
 import type { MonitoringPorts } from '../state.js';
-import { down, get, type Row } from './status-row.js';
+import { downRow, get, type Row } from './status-row.js';
 
 /** The monitoring processes' rows of `npm run status`: what Prometheus scrapes, what fires, what answers. */
 export async function monitoringRows(host: string, m: MonitoringPorts | undefined): Promise<Row[]> {
@@ -29,7 +29,7 @@ async function probe(
     if (status !== 200) return { name, what, address, state: `HTTP ${status}`, detail: '', ok: false };
     return { name, what, address, state: 'up', detail: await detail(base).catch(() => ''), ok: true };
   } catch (err) {
-    return down(name, what, address, err);
+    return downRow(name, what, address, err);
   }
 }
 

@@ -12,7 +12,7 @@ export interface Row {
 }
 
 /** A row for a process that did not answer, with the cause. */
-export function down(name: string, what: string, address: string, err: unknown): Row {
+export function downRow(name: string, what: string, address: string, err: unknown): Row {
   const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
   return { name, what, address, state: 'down', detail: cause, ok: false };
 }

@@ -1,5 +1,5 @@
 import type { SupervisedState } from '../supervisor/metrics.js';
-import { down, get, type Row } from './status-row.js';
+import { downRow, get, type Row } from './status-row.js';
 
 /** What the launcher's endpoint (SUPERVISOR_PORT, GET /status) says, or why it said nothing. */
 export type SupervisorAnswer = { address: string } & (
@@ -21,7 +21,7 @@ export async function askSupervisor(host: string, port: number): Promise<Supervi
 export function supervisorRow(answer: SupervisorAnswer, launcherPid: number): Row {
   const { address } = answer;
   if (!answer.states) {
-    const row = down('supervisor', 'Supervisor', address, answer.error);
+    const row = downRow('supervisor', 'Supervisor', address, answer.error);
     return { ...row, detail: `the launcher (pid ${launcherPid}) does not answer: ${row.detail}` };
   }
   const restarts = answer.states.reduce((sum, s) => sum + s.restarts, 0);

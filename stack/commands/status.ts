@@ -5,7 +5,7 @@ import { REDIS_USERS, type RedisAuth } from '../redis-users.js';
 import { isAlive, readRecord } from '../state.js';
 import { monitoringRows } from './status-monitoring.js';
 import { askSupervisor, processNote, supervisorRow } from './status-supervisor.js';
-import { down, get, type Row } from './status-row.js';
+import { downRow, get, type Row } from './status-row.js';
 
 /**
  * `npm run status`: every node's role and replication, each Sentinel's view of the master, each API
@@ -69,7 +69,7 @@ async function nginxRow(host: string, port: number, statusPort: number): Promise
       ok: health.status === 200,
     };
   } catch (err) {
-    return down('nginx', 'NGINX', address, err);
+    return downRow('nginx', 'NGINX', address, err);
   }
 }
 
@@ -88,7 +88,7 @@ async function apiRow(host: string, port: number): Promise<Row> {
       ok: status === 200,
     };
   } catch (err) {
-    return down(`api-${port}`, 'API', address, err);
+    return downRow(`api-${port}`, 'API', address, err);
   }
 }
 
@@ -141,7 +141,7 @@ async function redisRow(host: string, port: number, auth: RedisAuth | undefined)
       ok: link === 'connected',
     };
   } catch (err) {
-    return down(`redis-${port}`, 'Redis', address, err);
+    return downRow(`redis-${port}`, 'Redis', address, err);
   }
 }
 
@@ -155,6 +155,6 @@ async function sentinelRow(host: string, port: number, config: StackConfig, auth
       `${m['num-other-sentinels']} other Sentinels, quorum ${m.quorum}`;
     return { name: `sentinel-${port}`, what: 'Sentinel', address, state: ok ? 'watching' : 'alarm', detail, ok };
   } catch (err) {
-    return down(`sentinel-${port}`, 'Sentinel', address, err);
+    return downRow(`sentinel-${port}`, 'Sentinel', address, err);
   }
 }

@@ -16,10 +16,10 @@ import {
   type StandIn,
 } from './stand-ins.js';
 
-export type Outcome = 'built' | 'cached' | 'skipped' | 'none';
+export type ImageOutcome = 'built' | 'cached' | 'skipped' | 'none';
 export interface ImageReport {
   image: string;
-  outcome: Outcome;
+  outcome: ImageOutcome;
   seconds: number;
   note?: string;
 }

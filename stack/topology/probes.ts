@@ -1,12 +1,11 @@
+import type { Address } from '../../src/redis/failover-fence.js';
 import type { TopologyProcess } from '../processes/redis.js';
 import { command, pairs } from '../redis-probe.js';
 import { waitFor } from '../wait.js';
 import type { ResolvedTopologyOptions } from './options.js';
 
-export interface Address {
-  host: string;
-  port: number;
-}
+// One notion of a host:port, the service's (src/redis/failover-fence.ts).
+export type { Address } from '../../src/redis/failover-fence.js';
 
 /** What the probes need of a running topology. */
 export interface ProbeContext {
