@@ -4,7 +4,7 @@ import type { StackConfig } from '../../stack/config.js';
 import { ensureSystemPackages } from '../../stack/packages.js';
 import { takeBackup } from './backup.js';
 import { backupCompose, composeTarget, restoreCompose } from './compose.js';
-import { defaultProjectName } from './compose-project.js';
+import { defaultProjectName } from '../deployment/compose-containers.js';
 import { describeCounts } from './counts.js';
 import { deploymentName, launcherControl, sentinelView, withStackRedis } from './local.js';
 import type { Manifest } from './manifest.js';

@@ -8,9 +8,9 @@ import {
   findNode,
   NODE_PORT,
   SENTINEL_PORT,
-  type ComposeDeployment,
+  type ComposeContainers,
   type Container,
-} from './compose-project.js';
+} from '../deployment/compose-containers.js';
 import { countKeys, type KeyCounts } from './counts.js';
 
 /**
@@ -33,7 +33,7 @@ const SYNCED_TIMEOUT_MS = 60_000;
  * Before a restore touches anything: the running Sentinels answer with these credentials and know this master
  * name (a wrong REDIS_MASTER_NAME or SENTINEL_PASSWORD would otherwise surface only once every node is replaced).
  */
-export async function checkSentinels(deployment: ComposeDeployment, masterName: string, auth: RedisAuth) {
+export async function checkSentinels(deployment: ComposeContainers, masterName: string, auth: RedisAuth) {
   for (const sentinel of (await deployment.sentinels()).filter((s) => s.running)) {
     const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName];
     const reply = await command(...at(addressOf(sentinel, SENTINEL_PORT)), auth, args).catch((err: Error) => {
@@ -51,7 +51,7 @@ export async function checkSentinels(deployment: ComposeDeployment, masterName: 
  * Waits until one node is a master and every other node its replica with the link up (so done loading what it
  * synced), as their own configs say, before any Sentinel runs; the nodes, master first.
  */
-export async function waitForReplication(deployment: ComposeDeployment, auth: RedisAuth): Promise<Container[]> {
+export async function waitForReplication(deployment: ComposeContainers, auth: RedisAuth): Promise<Container[]> {
   return waitFor('one master with every other node its replica in sync', SYNCED_TIMEOUT_MS, async () => {
     const nodes = await deployment.nodes();
     const roles = await Promise.all(
@@ -74,7 +74,7 @@ export async function waitForReplication(deployment: ComposeDeployment, auth: Re
 
 /** Waits until every Sentinel names `master` as the master. */
 export async function waitForSentinels(
-  deployment: ComposeDeployment,
+  deployment: ComposeContainers,
   masterName: string,
   auth: RedisAuth,
   master: Container,

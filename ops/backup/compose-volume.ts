@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { DOCKER } from '../../stack/compose/docker-cli.js';
-import type { Container } from './compose-project.js';
+import type { Container } from '../deployment/compose-containers.js';
 import { PRE_RESTORE } from './node-files.js';
 
 /**

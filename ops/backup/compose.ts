@@ -9,7 +9,14 @@ import type { Address } from '../../stack/topology/probes.js';
 import { ArchiveError } from './archive.js';
 import { takeBackup, type BackupResult } from './backup.js';
 import { checkSentinels, countAt, waitForReplication, waitForSentinels, type ComposeAuth } from './compose-locate.js';
-import { addressOf, ComposeDeployment, names, nodeNamed, SENTINEL_PORT, type Container } from './compose-project.js';
+import {
+  addressOf,
+  ComposeContainers,
+  names,
+  nodeNamed,
+  SENTINEL_PORT,
+  type Container,
+} from '../deployment/compose-containers.js';
 import { imageRedisVersion, placeSnapshot, rollBackSnapshot } from './compose-volume.js';
 import { countDifferences, describeCounts, type KeyCounts } from './counts.js';
 import { ARCHIVE_ENTRIES, versionProblem, type Manifest } from './manifest.js';
@@ -59,7 +66,7 @@ export async function backupCompose(
   opts: { dir: string; keep: number; log: (msg: string) => void },
 ): Promise<BackupResult> {
   await assertDockerReachable();
-  const deployment = await ComposeDeployment.find(target.project);
+  const deployment = await ComposeContainers.find(target.project);
   const sentinels = (await deployment.sentinels()).filter((s) => s.running).map((s) => addressOf(s, SENTINEL_PORT));
   const reach = async ({ host, port }: Address) => addressOf(nodeNamed(await deployment.nodes(), host), port);
   const view = { sentinels, masterName: target.masterName, sentinelAuth: target.auth.sentinels, reach };
@@ -92,7 +99,7 @@ export async function restoreCompose(
   try {
     const { manifest, snapshot } = await verifyArchive(file, work, target.keyPrefix, log);
     await assertDockerReachable();
-    const deployment = await ComposeDeployment.find(target.project);
+    const deployment = await ComposeContainers.find(target.project);
     const [nodes, sentinels] = await Promise.all([deployment.nodes(), deployment.sentinels()]);
     const theirs = await imageRedisVersion(nodes[0] as Container);
     const problem = versionProblem(manifest.redis.version, manifest.redis.rdbVersion, theirs);
@@ -130,7 +137,7 @@ export async function restoreCompose(
  * Sentinels, so no purchase can land between the restore and its check. Then the Sentinels, on the same master.
  */
 async function startAndCount(
-  deployment: ComposeDeployment,
+  deployment: ComposeContainers,
   target: ComposeTarget,
   manifest: Manifest,
   log: (msg: string) => void,
@@ -161,7 +168,7 @@ async function startAndCount(
 }
 
 /** The nodes, once healthy the Sentinels, once healthy too (compose.yml's depends_on order). */
-async function startAll(deployment: ComposeDeployment, log: (msg: string) => void) {
+async function startAll(deployment: ComposeContainers, log: (msg: string) => void) {
   const nodes = await deployment.nodes();
   log(`starting ${names(nodes)} and waiting until they are healthy`);
   await deployment.startHealthy(nodes);
@@ -170,7 +177,7 @@ async function startAll(deployment: ComposeDeployment, log: (msg: string) => voi
   await deployment.startHealthy(sentinels);
 }
 
-async function rollBack(deployment: ComposeDeployment, restoreId: string, log: (msg: string) => void) {
+async function rollBack(deployment: ComposeContainers, restoreId: string, log: (msg: string) => void) {
   await deployment.stop(await deployment.sentinels());
   const nodes = await deployment.nodes();
   await deployment.stop(nodes);

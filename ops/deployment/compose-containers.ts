@@ -6,7 +6,7 @@ import { waitFor } from '../../stack/wait.js';
 import type { Address } from '../../stack/topology/probes.js';
 
 /**
- * A Compose deployment of compose.yml as backup and restore see it: its Redis nodes and Sentinels, found by the
+ * A Compose project's containers as the operators' tools see them: its Redis nodes and Sentinels, found by the
  * labels Compose puts on every container (so Compose v1 and v2 alike, wherever and with whatever .env it was
  * started), reached on their addresses on the project's network (a Docker host routes to its bridge networks),
  * stopped and started with the plain docker client.
@@ -28,6 +28,7 @@ export interface Container {
   /** The image it runs (an id): what a throwaway container for its volume is made of. */
   image: string;
   running: boolean;
+  paused: boolean;
   /** healthy, unhealthy, starting; undefined without a healthcheck. */
   health: string | undefined;
   /** Its address on the project's network, and the names it has there (its service name among them). */
@@ -39,7 +40,7 @@ interface Inspected {
   Id: string;
   Image: string;
   Config: { Labels: Record<string, string> | null };
-  State: { Running: boolean; Health?: { Status: string } };
+  State: { Running: boolean; Paused: boolean; Health?: { Status: string } };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> | null };
 }
 
@@ -53,13 +54,13 @@ export function defaultProjectName(named: string | undefined): string {
   return named?.trim() || folder;
 }
 
-async function docker(args: string[], timeoutMs = 60_000): Promise<string> {
+export async function docker(args: string[], timeoutMs = 60_000): Promise<string> {
   const result = await execa(DOCKER, args, { reject: false, all: true, timeout: timeoutMs });
   if (result.failed) throw new Error(`docker ${args.slice(0, 2).join(' ')} failed: ${result.all?.trim()}`);
   return result.stdout;
 }
 
-export class ComposeDeployment {
+export class ComposeContainers {
   private constructor(
     readonly project: string,
     /** Each node's and each Sentinel's container, in service order. */
@@ -70,8 +71,8 @@ export class ComposeDeployment {
   ) {}
 
   /** The project's Redis nodes and Sentinels; fails, naming the projects that exist, when it has none. */
-  static async find(project: string): Promise<ComposeDeployment> {
-    const found = await listContainers(['--filter', `label=${LABEL.project}=${project}`]);
+  static async find(project: string): Promise<ComposeContainers> {
+    const found = await projectContainers(project);
     const of = (pattern: RegExp) =>
       found
         .filter((c) => pattern.test(c.service))
@@ -87,7 +88,7 @@ export class ComposeDeployment {
           'name one with --project, or `docker compose up -d` it first.',
       );
     }
-    return new ComposeDeployment(
+    return new ComposeContainers(
       project,
       nodes.map((c) => c.id),
       sentinels.map((c) => c.id),
@@ -147,6 +148,11 @@ export function addressOf(c: Container, port: number): Address {
   return { host: c.ip, port };
 }
 
+/** Every container of a project (one-offs aside), whatever its state. */
+export function projectContainers(project: string): Promise<Container[]> {
+  return listContainers(['--filter', `label=${LABEL.project}=${project}`]);
+}
+
 async function listContainers(filters: string[]): Promise<Container[]> {
   const ids = (await docker(['ps', '--all', '--quiet', '--no-trunc', ...filters])).split('\n').filter(Boolean);
   // One-off containers (`docker compose run`) carry the service's label too.
@@ -179,6 +185,7 @@ async function inspect(ids: string[]): Promise<Container[]> {
         service: labels[LABEL.service] ?? c.Id.slice(0, 12),
         image: c.Image,
         running: c.State.Running,
+        paused: c.State.Paused,
         health: c.State.Health?.Status,
         ip: network?.IPAddress || undefined,
         aliases: network?.Aliases ?? [],
