@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DrillStack } from '../ops/drill/drill-stack.js';
+import { LocalDeployment } from '../ops/deployment/local.js';
 import { runDrill } from '../ops/drill/drill.js';
 import { DEFAULT_OPTIONS, type FaultName } from '../ops/drill/options.js';
 import { renderMarkdown, type DrillReport } from '../ops/drill/report.js';
@@ -14,7 +14,7 @@ t.test('a failover one replica short, then the whole stack restarted under load:
   config.apiEnv.LOG_LEVEL = 'warn'; // thousands of requests: only what goes wrong belongs in the instances' logs
   const stack = await startTestStack(t, config);
   const nginx = await installedProgram('nginx');
-  const target = new DrillStack(stack, { nginx, log: (msg) => t.comment(msg) });
+  const target = new LocalDeployment(stack, { nginx, log: (msg) => t.comment(msg) });
   const fault: FaultName[] = ['replica-down-during-failover', 'restart-stack'];
   let report: DrillReport;
   try {
@@ -32,7 +32,7 @@ t.test('a failover one replica short, then the whole stack restarted under load:
   });
   t.ok(restart?.recovery?.readyMs !== undefined, 'the stack served again', { notes: restart?.notes });
   t.ok(restart?.timeline.firstAck !== undefined, 'purchases acknowledged after the restart', { notes: restart?.notes });
-  t.ok(target.current !== stack, 'the drill went on on the new stack');
+  t.ok(target.stack !== stack, 'the drill went on on the new stack');
   for (const c of report.cycles) t.ok(c.healed, `${c.fault}: healed`, { notes: c.notes });
   for (const i of report.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
 });

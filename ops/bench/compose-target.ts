@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ import { repoRoot } from '../../stack/layout.js';
 import { freePorts } from '../../stack/ports.js';
 import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/redis-users.js';
 import { EXTRA_LOCATIONS_MARK } from '../../stack/processes/nginx.js';
+import { freeSubnetPrefix } from '../deployment/subnet.js';
 import { BENCH_NGINX_LOCATIONS } from './scenarios.js';
 import type { BenchTarget } from './target.js';
 
@@ -114,27 +115,6 @@ async function sentinelMaster(project: ComposeProject): Promise<string> {
 async function nodeByAddress(project: ComposeProject, address: string): Promise<string> {
   for (const node of REDIS_NODES) if ((await project.state(node)).ip === address) return node;
   throw new Error(`no Redis node has the address ${address}`);
-}
-
-/** A /24 in 172.30.0.0/16 that no network of this engine overlaps (a developer's deployment has 172.30.250). */
-async function freeSubnetPrefix(): Promise<string> {
-  const ids = (await execa(DOCKER, ['network', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
-  const format = '{{range .IPAM.Config}}{{.Subnet}} {{end}}';
-  const listed = ids.length > 0 ? (await execa(DOCKER, ['network', 'inspect', '--format', format, ...ids])).stdout : '';
-  const used = listed.split(/\s+/).flatMap((cidr) => (/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr) ? [range(cidr)] : []));
-  for (let tries = 0; tries < 100; tries++) {
-    const prefix = `172.30.${1 + randomInt(240)}`;
-    const [from, to] = range(`${prefix}.0/24`);
-    if (!used.some(([a, b]) => a <= to && from <= b)) return prefix;
-  }
-  throw new Error('no free /24 in 172.30.0.0/16 for the benchmark network');
-}
-
-function range(cidr: string): [number, number] {
-  const [ip = '', bits = '32'] = cidr.split('/');
-  const start = ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - Number(bits));
-  return [start - (start % size), start - (start % size) + size - 1];
 }
 
 /**

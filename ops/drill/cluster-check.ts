@@ -1,12 +1,11 @@
 import { command, pairs } from '../../stack/redis-probe.js';
-import { adminAuth, sentinelAuth } from '../../stack/redis-users.js';
-import type { LocalStack } from '../../stack/stack.js';
 import { waitFor } from '../../stack/wait.js';
+import type { Deployment, Member } from '../deployment/deployment.js';
 import { request } from './http.js';
 
 export interface ClusterView {
   /** The one node that says ROLE master, when exactly one does. */
-  masterPort: number | undefined;
+  master: string | undefined;
   /** Empty when healthy; each a sentence naming the process. */
   problems: string[];
 }
@@ -27,79 +26,82 @@ const HEALTH_TIMEOUT_MS = 2000;
  * The topology as the processes themselves tell it: exactly one node says ROLE master, every Sentinel
  * names it, every other node replicates it with the link up.
  */
-export async function clusterView(stack: LocalStack, check: ClusterCheck): Promise<ClusterView> {
-  const { host, redisPorts, sentinelPorts, masterName } = stack.config;
-  const secrets = stack.credentials.redis;
+export async function clusterView(deployment: Deployment, check: ClusterCheck): Promise<ClusterView> {
   const problems: string[] = [];
   const roles = await Promise.all(
-    redisPorts.map(async (port) => ({
-      port,
-      role: await command(host, port, adminAuth(secrets), ['ROLE']).catch((err: Error) => err),
+    (await deployment.nodes()).map(async (node) => ({
+      node,
+      role: await command(node.host, node.port, deployment.redisAdmin, ['ROLE']).catch((err: Error) => err),
     })),
   );
-  for (const { port, role } of roles) if (role instanceof Error) problems.push(`redis-${port}: ${role.message}`);
+  for (const { node, role } of roles) if (role instanceof Error) problems.push(`${node.name}: ${role.message}`);
   const masters = roles.filter(({ role }) => Array.isArray(role) && role[0] === 'master');
   const master = masters.length === 1 ? masters[0] : undefined;
   if (!master) {
-    problems.push(`${masters.length} nodes say ROLE master (${masters.map((m) => `redis-${m.port}`).join(', ')})`);
+    problems.push(`${masters.length} nodes say ROLE master (${masters.map((m) => m.node.name).join(', ')})`);
   }
+  // The name of the node a Sentinel or a replica gives by host and port.
+  const named = async (host: string, port: number) => (await deployment.nodeAt(host, port))?.name ?? `${host}:${port}`;
 
-  for (const port of sentinelPorts) {
-    const named = await command(host, port, sentinelAuth(secrets), ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName])
-      .then((reply) => (Array.isArray(reply) ? Number(reply[1]) : undefined))
+  for (const sentinel of await deployment.sentinels()) {
+    const names = await command(sentinel.host, sentinel.port, deployment.sentinelAuth, [
+      'SENTINEL',
+      'GET-MASTER-ADDR-BY-NAME',
+      deployment.masterName,
+    ])
+      .then((reply) => (Array.isArray(reply) ? named(String(reply[0]), Number(reply[1])) : undefined))
       .catch((err: Error) => err);
-    if (named instanceof Error) {
-      problems.push(`sentinel-${port}: ${named.message}`);
+    if (names instanceof Error) {
+      problems.push(`${sentinel.name}: ${names.message}`);
       continue;
     }
-    if (master && named !== master.port) problems.push(`sentinel-${port} names port ${named}, not ${master.port}`);
+    if (master && names !== master.node.name) problems.push(`${sentinel.name} names ${names}, not ${master.node.name}`);
     if (check.quietSentinels) {
-      problems.push(...(await sentinelDoubts(stack, port).catch((err: Error) => [`sentinel-${port}: ${err.message}`])));
+      const doubts = sentinelDoubts(deployment, sentinel).catch((err: Error) => [`${sentinel.name}: ${err.message}`]);
+      problems.push(...(await doubts));
     }
   }
 
   if (master && Array.isArray(master.role)) {
     const masterOffset = Number(master.role[1]);
-    for (const { port, role } of roles) {
-      if (port === master.port || !Array.isArray(role)) continue;
+    for (const { node, role } of roles) {
+      if (node === master.node || !Array.isArray(role)) continue;
       // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
-      const [kind, , ofPort, link, offset] = role.map(String);
-      if (kind !== 'slave' || Number(ofPort) !== master.port || link !== 'connected') {
-        problems.push(`redis-${port} is not a connected replica of ${master.port}: ROLE ${JSON.stringify(role)}`);
+      const [kind, ofHost = '', ofPort, link, offset] = role.map(String);
+      if (kind !== 'slave' || (await named(ofHost, Number(ofPort))) !== master.node.name || link !== 'connected') {
+        problems.push(`${node.name} is not a connected replica of ${master.node.name}: ROLE ${JSON.stringify(role)}`);
       } else if (check.offsets && Number(offset) !== masterOffset) {
-        problems.push(`redis-${port} at replication offset ${offset}, the master at ${masterOffset}`);
+        problems.push(`${node.name} at replication offset ${offset}, the master at ${masterOffset}`);
       }
     }
   }
-  return { masterPort: master?.port, problems };
+  return { master: master?.node.name, problems };
 }
 
 /** What one Sentinel still doubts or is still doing about the master and its replicas. */
-async function sentinelDoubts(stack: LocalStack, port: number): Promise<string[]> {
-  const { host, masterName } = stack.config;
-  const ask = (...args: [string, ...string[]]) => command(host, port, sentinelAuth(stack.credentials.redis), args);
+async function sentinelDoubts(deployment: Deployment, sentinel: Member): Promise<string[]> {
+  const ask = (...args: [string, ...string[]]) => command(sentinel.host, sentinel.port, deployment.sentinelAuth, args);
   const doubts: string[] = [];
-  const master = pairs(await ask('SENTINEL', 'MASTER', masterName));
-  if (master.flags !== 'master') doubts.push(`sentinel-${port} flags the master ${master.flags}`);
-  const replicas = await ask('SENTINEL', 'REPLICAS', masterName);
+  const master = pairs(await ask('SENTINEL', 'MASTER', deployment.masterName));
+  if (master.flags !== 'master') doubts.push(`${sentinel.name} flags the master ${master.flags}`);
+  const replicas = await ask('SENTINEL', 'REPLICAS', deployment.masterName);
   // Flags only: Sentinel refreshes a replica's INFO (its role, its master) every 10 s; ROLE on the node says it now.
   for (const { name, flags } of Array.isArray(replicas) ? replicas.map(pairs) : []) {
-    if (flags !== 'slave') doubts.push(`sentinel-${port} flags replica ${name} ${flags}`);
+    if (flags !== 'slave') doubts.push(`${sentinel.name} flags replica ${name} ${flags}`);
   }
-  if (/^sentinel_tilt:1/m.test(String(await ask('INFO', 'sentinel')))) doubts.push(`sentinel-${port} is in TILT mode`);
+  if (/^sentinel_tilt:1/m.test(String(await ask('INFO', 'sentinel')))) doubts.push(`${sentinel.name} is in TILT mode`);
   return doubts;
 }
 
 /**
  * Every API instance answers /health/ready with 200, and every one of its Redis clients (body.redis.clients:
- * name → ioredis status) is "ready": an instance whose client died for good must not pass. NGINX passes its
- * own readiness probe (its /health and a route through an instance).
+ * name → ioredis status) is "ready": an instance whose client died for good must not pass. The deployment's
+ * edge (NGINX) passes its own checks.
  */
-export async function readinessProblems(stack: LocalStack): Promise<string[]> {
+export async function readinessProblems(deployment: Deployment): Promise<string[]> {
   const apiProblems = Promise.all(
-    stack.config.apiPorts.map(async (port, i) => {
-      const name = `api-${port}`;
-      const answer = await request(stack.apiUrl(i), 'GET', '/health/ready', { timeoutMs: HEALTH_TIMEOUT_MS });
+    (await deployment.apis()).map(async ({ name, url }) => {
+      const answer = await request(url, 'GET', '/health/ready', { timeoutMs: HEALTH_TIMEOUT_MS });
       if (answer.status !== 200) {
         return [`${name}: /health/ready answered ${answer.status} ${JSON.stringify(answer.body ?? answer.code)}`];
       }
@@ -113,18 +115,7 @@ export async function readinessProblems(stack: LocalStack): Promise<string[]> {
       return [`${name}: Redis clients not ready: ${listed}`];
     }),
   );
-  return [...(await apiProblems).flat(), ...(await nginxProblems(stack))];
-}
-
-async function nginxProblems(stack: LocalStack): Promise<string[]> {
-  const { nginx } = stack;
-  if (!nginx) return [];
-  // Checked apart from the probe: the workers of a killed NGINX master live on, and still answer.
-  if (!nginx.running) return [`${nginx.spec.name}: not running`];
-  return nginx.spec.ready().then(
-    () => [],
-    (err: Error) => [`${nginx.spec.name}: ${err.message}`],
-  );
+  return [...(await apiProblems).flat(), ...(await deployment.edgeProblems())];
 }
 
 /** Polls check until it finds no problem (returns []) or the time is up (returns its last problems). */

@@ -6,7 +6,7 @@ import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
 import { ensureSystemPackages } from '../../stack/packages.js';
 import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/temporary.js';
-import { DrillStack } from './drill-stack.js';
+import { LocalDeployment } from '../deployment/local.js';
 import { runDrill } from './drill.js';
 import { DRILL_USAGE, DrillUsageError, parseDrillArgs } from './options.js';
 import { renderMarkdown } from './report.js';
@@ -35,8 +35,8 @@ export async function drillCommand(args: string[]): Promise<number> {
   const config = await drillStackConfig(command.downAfterMs, command.failoverTimeoutMs);
   const stackOptions = { nginx: programs.nginx, log: (msg: string) => log(`  ${msg}`) };
   const stack = new LocalStack(config, stackOptions);
-  // restart-stack replaces the stack: whatever runs at the end is the DrillStack's to stop.
-  const target = new DrillStack(stack, stackOptions);
+  // restart-stack replaces the stack: whatever runs at the end is the LocalDeployment's to stop.
+  const target = new LocalDeployment(stack, stackOptions);
   // Ctrl-C stops the drill's stack in order rather than leaving its processes to a blanket SIGTERM.
   leaveSignalsToProgram();
   process.once('SIGINT', () => {

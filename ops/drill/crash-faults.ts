@@ -1,6 +1,7 @@
 import type { Supervised } from '../../stack/supervisor/supervised.js';
 import { waitFor } from '../../stack/wait.js';
-import type { Fault, FaultContext, Recorder } from './fault-run.js';
+import { LocalDeployment } from '../deployment/local.js';
+import type { FaultContext, FaultDefinition, Recorder } from './fault-run.js';
 
 // The supervisor's backoff (0.5 s, doubling) and a start or two: a process not back by then is a note, and healed.
 export const COMEBACK_TIMEOUT_MS = 40_000;
@@ -11,34 +12,54 @@ type CrashFault = 'crash-api' | 'crash-replica' | 'crash-sentinel' | 'crash-ngin
  * A SIGKILL from outside, as the OOM killer or a bug would: no Supervised.kill(), so the supervisor, not the
  * drill, must bring the process back. Which API instance, replica or Sentinel: in turn, by cycle.
  */
-export const CRASH_FAULTS: Record<CrashFault, Fault> = {
-  'crash-api': async (ctx, run) => {
-    await crash(run, pick(ctx.stack.apis, ctx.cycle, 'API instance'));
+export const CRASH_FAULTS: Record<CrashFault, FaultDefinition> = {
+  'crash-api': {
+    needs: 'supervisor',
+    run: async (ctx, run) => {
+      await crash(run, pick(local(ctx).stack.apis, ctx.cycle, 'API instance'));
+    },
   },
 
-  'crash-replica': async (ctx, run) => {
-    const master = await ctx.topology.masterAddress();
-    const replicas = ctx.topology.options.redisPorts.filter((port) => port !== master.port);
-    const port = pick(replicas, ctx.cycle, 'replica');
-    if (!(await crash(run, inTopology(ctx, `redis-${port}`)))) return;
-    // Ready is PING; in service is replicating the master again.
-    const left = run.faultAt + COMEBACK_TIMEOUT_MS - Date.now();
-    await ctx.topology.waitForReplicaOf(port, master.port, left).then(
-      () => run.act(`redis-${port} replicates redis-${master.port} again, ${run.since()} after the kill`),
-      (err: Error) => run.notes.push(`redis-${port} back but not replicating redis-${master.port}: ${err.message}`),
-    );
+  'crash-replica': {
+    needs: 'supervisor',
+    run: async (ctx, run) => {
+      const { topology } = local(ctx);
+      const master = await topology.masterAddress();
+      const replicas = topology.options.redisPorts.filter((port) => port !== master.port);
+      const port = pick(replicas, ctx.cycle, 'replica');
+      if (!(await crash(run, inTopology(ctx, `redis-${port}`)))) return;
+      // Ready is PING; in service is replicating the master again.
+      const left = run.faultAt + COMEBACK_TIMEOUT_MS - Date.now();
+      await topology.waitForReplicaOf(port, master.port, left).then(
+        () => run.act(`redis-${port} replicates redis-${master.port} again, ${run.since()} after the kill`),
+        (err: Error) => run.notes.push(`redis-${port} back but not replicating redis-${master.port}: ${err.message}`),
+      );
+    },
   },
 
-  'crash-sentinel': async (ctx, run) => {
-    const port = pick(ctx.topology.options.sentinelPorts, ctx.cycle, 'Sentinel');
-    await crash(run, inTopology(ctx, `sentinel-${port}`));
+  'crash-sentinel': {
+    needs: 'supervisor',
+    run: async (ctx, run) => {
+      const port = pick(local(ctx).topology.options.sentinelPorts, ctx.cycle, 'Sentinel');
+      await crash(run, inTopology(ctx, `sentinel-${port}`));
+    },
   },
 
-  'crash-nginx': async (ctx, run) => {
-    if (!ctx.stack.nginx) throw new Error('this stack runs no NGINX');
-    await crash(run, ctx.stack.nginx);
+  'crash-nginx': {
+    needs: 'supervisor',
+    run: async (ctx, run) => {
+      const { nginx } = local(ctx).stack;
+      if (!nginx) throw new Error('this stack runs no NGINX');
+      await crash(run, nginx);
+    },
   },
 };
+
+/** The supervised local stack these faults reach into (refused up front for any other kind). */
+function local(ctx: FaultContext): LocalDeployment {
+  if (!(ctx.deployment instanceof LocalDeployment)) throw new Error('a crash fault needs the local stack');
+  return ctx.deployment;
+}
 
 /**
  * SIGKILLs its pid, then times its comeback from the kill: a new pid running, then its readiness probe passing
@@ -83,7 +104,9 @@ function pick<T>(items: T[], cycle: number, what: string): T {
 }
 
 function inTopology(ctx: FaultContext, name: string): Supervised {
-  const found = ctx.topology.supervised().find((p) => p.spec.name === name);
+  const found = local(ctx)
+    .topology.supervised()
+    .find((p) => p.spec.name === name);
   if (!found) throw new Error(`no ${name} in this topology`);
   return found;
 }

@@ -1,14 +1,9 @@
-import type { LocalStack } from '../../stack/stack.js';
-import type { Address, Topology } from '../../stack/topology/topology.js';
-import type { DrillStack } from './drill-stack.js';
+import type { Capability, Deployment, Member } from '../deployment/deployment.js';
 import type { ConcreteFault } from './options.js';
 import type { SentinelEvents } from './sentinel-events.js';
 
 export interface FaultContext {
-  /** The stack as the cycle began; restart-stack replaces target.current with a new one. */
-  stack: LocalStack;
-  topology: Topology;
-  target: DrillStack;
+  deployment: Deployment;
   events: SentinelEvents;
   /** 0-based: picks which API instance, replica or Sentinel takes its turn. */
   cycle: number;
@@ -41,6 +36,12 @@ export interface FaultRun {
 
 export type Fault = (ctx: FaultContext, run: Recorder) => Promise<void>;
 
+/** A fault, and what of the deployment it needs beyond pause, kill and start (a kind without it is refused). */
+export interface FaultDefinition {
+  needs?: Capability;
+  run: Fault;
+}
+
 export class Recorder implements FaultRun {
   faultAt = 0;
   actions: { at: number; what: string }[] = [];
@@ -65,13 +66,13 @@ export class Recorder implements FaultRun {
 }
 
 /** Waits for every running Sentinel to name another master; a switch that never comes is a note, not a crash. */
-export async function switchAway(ctx: FaultContext, run: Recorder, master: Address): Promise<Address | undefined> {
+export async function switchAway(ctx: FaultContext, run: Recorder, master: Member): Promise<Member | undefined> {
   try {
-    const promoted = await ctx.topology.waitForFailover(master.port, ctx.failoverWaitMs);
-    run.act(`the Sentinels name redis-${promoted.port}`);
+    const promoted = await ctx.deployment.waitForFailover(master.name, ctx.failoverWaitMs);
+    run.act(`the Sentinels name ${promoted.name}`);
     return promoted;
   } catch (err) {
-    run.notes.push(`no switch away from redis-${master.port}: ${(err as Error).message}`);
+    run.notes.push(`no switch away from ${master.name}: ${(err as Error).message}`);
     return undefined;
   }
 }

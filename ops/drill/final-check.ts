@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import { keySchema } from '../../src/redis/keys.js';
-import { adminAuth } from '../../stack/redis-users.js';
-import type { LocalStack } from '../../stack/stack.js';
+import type { Deployment } from '../deployment/deployment.js';
 import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
 import { acknowledgedSurvive, healedCluster, onePurchasePerKey, stockAddsUp, type Invariant } from './invariants.js';
 import type { PurchaseOp } from './purchase-op.js';
@@ -18,17 +17,20 @@ export interface FinalCheck {
 }
 
 /** The four invariants over the whole drill, the store read directly on the master that the Sentinels name. */
-export async function checkInvariants(stack: LocalStack, setup: DrillSetup, ops: PurchaseOp[]): Promise<FinalCheck> {
+export async function checkInvariants(
+  deployment: Deployment,
+  setup: DrillSetup,
+  ops: PurchaseOp[],
+): Promise<FinalCheck> {
   const cluster = await settledProblems(CONVERGE_TIMEOUT_MS, async () => {
-    return (await clusterView(stack, { offsets: true, quietSentinels: false })).problems;
+    return (await clusterView(deployment, { offsets: true, quietSentinels: false })).problems;
   });
-  const readiness = await settledProblems(CONVERGE_TIMEOUT_MS, () => readinessProblems(stack));
-  if (!stack.topology) throw new Error('the stack is not started');
-  const { host, port } = await stack.topology.masterAddress();
-  const redis = new Redis({ host, port, ...adminAuth(stack.credentials.redis), protocol: 2, lazyConnect: true });
+  const readiness = await settledProblems(CONVERGE_TIMEOUT_MS, () => readinessProblems(deployment));
+  const { host, port } = await deployment.master();
+  const redis = new Redis({ host, port, ...deployment.redisAdmin, protocol: 2, lazyConnect: true });
   try {
     await redis.connect();
-    const snapshot = await readSnapshot(redis, keySchema(stack.config.keyPrefix), setup, ops);
+    const snapshot = await readSnapshot(redis, keySchema(deployment.keyPrefix), setup, ops);
     const invariants = [
       acknowledgedSurvive(ops, snapshot),
       stockAddsUp(ops, setup, snapshot),

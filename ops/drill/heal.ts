@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalStack } from '../../stack/stack.js';
-import type { Topology } from '../../stack/topology/topology.js';
+import type { Deployment } from '../deployment/deployment.js';
 import { clusterView, readinessProblems, settledProblems } from './cluster-check.js';
 import { ATTEMPT_EVENTS, type SentinelEvents } from './sentinel-events.js';
 
 export interface HealContext {
-  stack: LocalStack;
-  topology: Topology;
+  deployment: Deployment;
   events: SentinelEvents;
   /** Sentinel's failover-timeout: an attempt that did not switch blocks the next one for twice that. */
   failoverTimeoutMs: number;
@@ -31,7 +29,7 @@ const READY_TIMEOUT_MS = 20_000;
  * Never throws: a heal that times out is reported and the drill goes on.
  */
 export async function heal(ctx: HealContext, since: number): Promise<HealResult> {
-  const { stack, topology } = ctx;
+  const { deployment } = ctx;
   const started = Date.now();
   const problems: string[] = [];
   const waitUntil = async (what: string, timeoutMs: number, check: () => Promise<string[]>) => {
@@ -39,30 +37,17 @@ export async function heal(ctx: HealContext, since: number): Promise<HealResult>
     const left = await settledProblems(timeoutMs, check);
     if (left.length > 0) problems.push(`no ${what} after ${timeoutMs / 1000} s: ${left.join('; ')}`);
   };
-  // Restarted below all the same, but a crash loop the supervisor gave up on leaves the cycle not healed.
-  for (const { spec, gaveUp } of stack.supervised()) {
-    if (gaveUp) problems.push(`the supervisor gave up on ${spec.name}: ${gaveUp.message.split('\n')[0]}`);
-  }
-  try {
-    for (const p of topology.processes()) if (p.pid === undefined) await topology.restart(p.port);
-    for (const [i, api] of stack.apis.entries()) if (!api.running) await stack.startApi(i);
-    if (stack.nginx && !stack.nginx.running) {
-      stack.nginx.start();
-      await stack.nginx.waitUntilReady();
-    }
-  } catch (err) {
-    problems.push(`restarting what was down: ${(err as Error).message}`);
-  }
+  problems.push(...(await deployment.bringBack()));
   // Twice, a second apart: a look taken the instant a pause ends can fall before the Sentinels react.
   await waitUntil('quiet Sentinels naming one master with every replica', ctx.timeoutMs, async () => {
-    const first = await clusterView(stack, { offsets: false, quietSentinels: true });
+    const first = await clusterView(deployment, { offsets: false, quietSentinels: true });
     if (first.problems.length > 0) return first.problems;
     await sleep(STABLE_MS);
-    return (await clusterView(stack, { offsets: false, quietSentinels: true })).problems;
+    return (await clusterView(deployment, { offsets: false, quietSentinels: true })).problems;
   });
   // The clients field is checked strictly at the end (invariant 4); here a missing one must not stall every cycle.
   await waitUntil('every API instance and NGINX ready', READY_TIMEOUT_MS, async () => {
-    const found = await readinessProblems(stack);
+    const found = await readinessProblems(deployment);
     return found.filter((p) => !p.includes('has no redis.clients'));
   });
   const guardEnds = guardEnd(ctx, since);

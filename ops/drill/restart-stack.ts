@@ -10,7 +10,7 @@ const RESUBSCRIBE_TIMEOUT_MS = 10_000;
  */
 export const restartStack: Fault = async (ctx, run) => {
   run.act('stop the whole stack under load');
-  await ctx.target.restart((stoppedMs) => {
+  await ctx.deployment.restartWhole((stoppedMs) => {
     run.act(`stopped in ${(stoppedMs / 1000).toFixed(1)} s; start a new stack from the same config and data`);
   });
   run.recovery = { process: 'stack', readyMs: Date.now() - run.faultAt };

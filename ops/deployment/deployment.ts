@@ -1,0 +1,78 @@
+import type { RedisAuth } from '../../stack/redis-users.js';
+
+/** A Redis node, a Sentinel or an API instance: its name in reports, and where this host reaches it. */
+export interface Member {
+  /** redis-6379, sentinel-26379, api-3001 locally; redis-1, sentinel-1, api-1 in Compose. */
+  name: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * What a kind of deployment can do beyond pause, kill and start of a member, for the faults that need it:
+ * `supervisor` (a local supervisor restarts what crashes, and times it by pid), `restart-whole` (all of it
+ * stopped and started again from the same data).
+ */
+export type Capability = 'supervisor' | 'restart-whole';
+
+/**
+ * A running Evergreen that the operators' tools are handed — the local stack, a Compose project — answering the
+ * questions every tool asks, and injecting the faults it can. Each kind is one file beside this one.
+ */
+export interface Deployment {
+  readonly kind: 'local' | 'compose';
+  /** Where it runs, for a report: the local stack's folder, the Compose project's name. */
+  readonly where: string;
+  /** How the API instances run (dist, tsx, the Compose image). */
+  readonly apiRunner: string;
+  readonly publicUrl: string;
+  readonly admin: { username: string; password: string };
+  /** The operators' Redis user on every node. */
+  readonly redisAdmin: RedisAuth;
+  /** What the Sentinels ask of a client (a password). */
+  readonly sentinelAuth: RedisAuth;
+  readonly keyPrefix: string;
+  readonly masterName: string;
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** The words a report uses for pause and resume (SIGSTOP, docker pause). */
+  readonly verbs: { pause: string; resume: string };
+
+  nodes(): Promise<Member[]>;
+  sentinels(): Promise<Member[]>;
+  /** Each API instance, with the URL this host reaches it on. */
+  apis(): Promise<(Member & { url: string })[]>;
+  /** The node the Sentinels name master now. */
+  master(): Promise<Member>;
+  /** The node that a Sentinel or a replica names by host and port (Compose: a service name, or an address). */
+  nodeAt(host: string, port: number): Promise<Member | undefined>;
+
+  /** Freezes a member (no CPU, connections held open) until resume. */
+  pause(name: string): Promise<void>;
+  resume(name: string): Promise<void>;
+  /** Kills a member with a signal; it stays down (no restart policy) until start. */
+  kill(name: string, signal: NodeJS.Signals): Promise<void>;
+  /** Starts a killed member again from its own data, and resolves once it answers. */
+  start(name: string): Promise<void>;
+  /** Resolves with the new master once every running Sentinel names one master other than `old`. */
+  waitForFailover(old: string, timeoutMs: number): Promise<Member>;
+  /** Resolves once the node's ROLE says it replicates `master` with the link up. */
+  waitForReplicaOf(name: string, master: string, timeoutMs: number): Promise<void>;
+  /** Stops everything, then starts it again from the same data (needs `restart-whole`). */
+  restartWhole(stopped: (ms: number) => void): Promise<void>;
+
+  /** Starts or resumes whatever is down, between drill cycles; returns what it could not bring back. */
+  bringBack(): Promise<string[]>;
+  /** What is wrong beyond the API instances' own readiness: NGINX, and what a supervisor gave up on. */
+  edgeProblems(): Promise<string[]>;
+  /** Stops it (what the tool started), keeping or removing its data as it was asked to. */
+  stop(): Promise<void>;
+}
+
+/** A member by name, or a clear failure. */
+export function memberNamed(members: Member[], name: string): Member {
+  const found = members.find((m) => m.name === name);
+  if (!found) throw new Error(`no ${name} (there are ${members.map((m) => m.name).join(', ')})`);
+  return found;
+}
