@@ -69,14 +69,15 @@ t.test('the new faults are known, and mixed draws from every fault but restart-s
   t.match(DRILL_USAGE, /comma-separated/);
 });
 
-t.test('the command line: defaults, known faults only, and only the local target for now', async (t) => {
+t.test('the command line: defaults, known faults only, and a local or a Compose target', async (t) => {
   const { options, downAfterMs, target, json } = parseDrillArgs([]);
   t.match(options, { fault: 'pause-master', cycles: 1, failoverTimeoutMs: undefined });
   t.same([downAfterMs, target, json], [5000, 'local', undefined]);
   const killing = parseDrillArgs(['--fault', 'kill-master', '--json', 'r.json']);
   t.match(killing, { options: { fault: 'kill-master' }, json: 'r.json' });
   t.throws(() => parseDrillArgs(['--fault', 'unplug']), /not one of pause-master/);
-  t.throws(() => parseDrillArgs(['--target', 'compose']), /compose is not supported yet/);
+  t.equal(parseDrillArgs(['--target', 'compose']).target, 'compose');
+  t.throws(() => parseDrillArgs(['--target', 'swarm']), /neither local nor compose/);
   t.throws(() => parseDrillArgs(['--cycles', '0']), /--cycles/);
   t.throws(() => parseDrillArgs(['--bogus']), DrillUsageError);
 });

@@ -6,14 +6,22 @@ import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
 import { ensureSystemPackages } from '../../stack/packages.js';
 import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/temporary.js';
+import { ComposeDeployment } from '../deployment/compose.js';
+import { startComposeDeployment } from '../deployment/compose-start.js';
+import type { Deployment } from '../deployment/deployment.js';
 import { LocalDeployment } from '../deployment/local.js';
 import { runDrill } from './drill.js';
-import { DRILL_USAGE, DrillUsageError, parseDrillArgs } from './options.js';
+import { refusedFaults } from './faults.js';
+import { DRILL_USAGE, DrillUsageError, faultSequence, parseDrillArgs, type DrillCommand } from './options.js';
 import { renderMarkdown } from './report.js';
 
+// Limits that a drill's stream of requests never reaches, and quiet logs.
+const API_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', LOGIN_RATE_LIMIT_MAX: '10000' };
+
 /**
- * `npm run drill`: a LocalStack of its own (fresh temp folder, free ports below 32768, its own secrets), so a
- * developer's running stack is never touched; the drill; the report. Resolves with the exit code.
+ * `npm run drill`: a deployment of its own — a LocalStack (fresh temp folder, free ports below 32768, its own
+ * secrets), or a Compose project (its own name, port, secrets and volumes) — so a developer's running system is
+ * never touched; the drill; the report. Resolves with the exit code.
  */
 export async function drillCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -23,6 +31,9 @@ export async function drillCommand(args: string[]): Promise<number> {
   let command;
   try {
     command = parseDrillArgs(args);
+    const kind = { kind: command.target, capabilities: ComposeDeployment.CAPABILITIES };
+    const refused = command.target === 'compose' ? refusedFaults(kind, faultSequence(command.options)) : [];
+    if (refused.length > 0) throw new DrillUsageError(`--target compose: ${refused.join('; ')}`);
   } catch (err) {
     if (!(err instanceof DrillUsageError)) throw err;
     console.error(`${err.message}\n${DRILL_USAGE}`);
@@ -30,6 +41,10 @@ export async function drillCommand(args: string[]): Promise<number> {
   }
   const startedAt = Date.now();
   const log = (msg: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  return command.target === 'compose' ? composeDrill(command, log) : localDrill(command, log);
+}
+
+async function localDrill(command: DrillCommand, log: (msg: string) => void): Promise<number> {
   const programs = await ensureSystemPackages(log);
   log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
   const config = await drillStackConfig(command.downAfterMs, command.failoverTimeoutMs);
@@ -47,19 +62,47 @@ export async function drillCommand(args: string[]): Promise<number> {
   let passed = false;
   try {
     await stack.start();
-    const report = await runDrill(command.options, target, log);
-    passed = report.passed;
-    console.log(`\n${renderMarkdown(report)}`);
-    if (command.json) {
-      await writeFile(command.json, `${JSON.stringify(report, null, 2)}\n`);
-      log(`report written to ${command.json}`);
-    }
+    passed = await drillAndReport(command, target, log);
   } finally {
     await target.stop();
     if (passed && !command.keep) await rm(config.dir, { recursive: true, force: true });
     else log(`kept the drill stack's state and logs in ${config.dir}`);
   }
   return passed ? 0 : 1;
+}
+
+async function composeDrill(command: DrillCommand, log: (msg: string) => void): Promise<number> {
+  const { downAfterMs, failoverTimeoutMs, keep } = command;
+  const deployment = await startComposeDeployment({
+    purpose: 'drill',
+    downAfterMs,
+    failoverTimeoutMs,
+    keep,
+    log,
+    apiEnv: API_ENV,
+  });
+  process.once('SIGINT', () => {
+    log('SIGINT: taking the drill project down');
+    void deployment.stop().then(() => process.exit(130));
+  });
+  let passed = false;
+  try {
+    passed = await drillAndReport(command, deployment, log);
+  } finally {
+    await deployment.stop();
+  }
+  return passed ? 0 : 1;
+}
+
+/** The drill on a started deployment, its report printed (and written as JSON when asked); whether it passed. */
+async function drillAndReport(command: DrillCommand, deployment: Deployment, log: (msg: string) => void) {
+  const report = await runDrill(command.options, deployment, log);
+  console.log(`\n${renderMarkdown(report)}`);
+  if (command.json) {
+    await writeFile(command.json, `${JSON.stringify(report, null, 2)}\n`);
+    log(`report written to ${command.json}`);
+  }
+  return report.passed;
 }
 
 /** The built API, quiet logs, limits that a drill's stream of requests never reaches. */
@@ -70,6 +113,6 @@ function drillStackConfig(downAfterMs: number, failoverTimeoutMs: number): Promi
     failoverTimeoutMs,
     admin: { username: 'drill-admin', password: secret },
     apiRunner: 'dist',
-    apiEnv: { LOG_LEVEL: 'warn', BCRYPT_COST: '4', RATE_LIMIT_MAX: '1000000', LOGIN_RATE_LIMIT_MAX: '10000' },
+    apiEnv: { ...API_ENV, BCRYPT_COST: '4' },
   });
 }

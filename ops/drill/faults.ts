@@ -8,7 +8,10 @@ import { restartStack } from './restart-stack.js';
 export type { FaultContext, FaultRun, Recovery } from './fault-run.js';
 
 /** The faults a deployment cannot inject, each with the reason; the drill refuses them before it starts. */
-export function refusedFaults(deployment: Deployment, names: readonly FaultName[]): string[] {
+export function refusedFaults(
+  deployment: Pick<Deployment, 'kind' | 'capabilities'>,
+  names: readonly FaultName[],
+): string[] {
   return names.flatMap((name) => {
     const needs = name === 'mixed' ? undefined : ACTIONS[name].needs;
     if (needs === undefined || deployment.capabilities.has(needs)) return [];

@@ -71,7 +71,8 @@ export interface DrillCommand {
   options: DrillOptions;
   downAfterMs: number;
   failoverTimeoutMs: number;
-  target: 'local';
+  /** local: a stack of its own on free ports; compose: a Compose project of its own. */
+  target: 'local' | 'compose';
   json: string | undefined;
   /** Keep the drill stack's state folder (data, logs) even when the drill passes. */
   keep: boolean;
@@ -92,9 +93,11 @@ export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--
                       a sweep FROM:TO:STEP runs each fault once per value
   --down-after-ms     Sentinel down-after-milliseconds of the drill's own stack (default 5000)
   --failover-timeout-ms  Sentinel failover-timeout of the drill's own stack (default 10000)
-  --target            local: a stack of its own on free ports (compose: not yet)
+  --target            local: a stack of its own on free ports (default);
+                      compose: a Compose project of its own (docker pause/kill/start; no crash-* or restart-stack)
   --json              also write the report as JSON to FILE
-  --keep              keep the drill stack's data and logs (always kept when an invariant fails)`;
+  --keep              keep the drill stack's data and logs, or the Compose project (the local stack's are always
+                      kept when an invariant fails)`;
 
 /** The drill's command line (util.parseArgs); throws DrillUsageError with the reason. */
 export function parseDrillArgs(args: string[]): DrillCommand {
@@ -118,10 +121,10 @@ export function parseDrillArgs(args: string[]): DrillCommand {
     throw new DrillUsageError((err as Error).message);
   }
   const faults = parseFaults(values.fault);
-  if (values.target === 'compose') {
-    throw new DrillUsageError('--target compose is not supported yet: the drill runs against a local stack of its own');
+  const target = values.target;
+  if (target !== 'local' && target !== 'compose') {
+    throw new DrillUsageError(`--target: "${target}" is neither local nor compose`);
   }
-  if (values.target !== 'local') throw new DrillUsageError(`--target: "${values.target}" is not local`);
   const pauses = values['pause-seconds'];
   return {
     options: {
@@ -132,7 +135,7 @@ export function parseDrillArgs(args: string[]): DrillCommand {
     },
     downAfterMs: integer('--down-after-ms', values['down-after-ms'], 100),
     failoverTimeoutMs: integer('--failover-timeout-ms', values['failover-timeout-ms'], 100),
-    target: 'local',
+    target,
     json: values.json,
     keep: values.keep === true,
   };

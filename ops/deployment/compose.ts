@@ -1,0 +1,221 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ComposeProject } from '../../stack/compose/project.js';
+import { command } from '../../stack/redis-probe.js';
+import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/redis-users.js';
+import { waitFor } from '../../stack/wait.js';
+import { docker, findNode, NODE_PORT, projectContainers, SENTINEL_PORT, type Container } from './compose-containers.js';
+import type { Capability, Deployment, Member } from './deployment.js';
+
+const API_PORT = 3000;
+const POLL_MS = 250;
+const START_TIMEOUT_MS = 60_000;
+const SERVICE = { node: /^redis-\d+$/, sentinel: /^sentinel-\d+$/, api: /^api-\d+$/ };
+
+/** What a Compose deployment runs with, known to whoever started it (compose.yml's variables). */
+export interface ComposeSettings {
+  publicUrl: string;
+  admin: { username: string; password: string };
+  redis: RedisSecrets;
+  keyPrefix: string;
+  masterName: string;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+}
+
+/**
+ * A Compose project of compose.yml as a Deployment: members are its services (redis-1, sentinel-1, api-1),
+ * reached on their container addresses (a Docker host routes to its bridge networks); faults are docker
+ * pause / unpause / kill / start of a container. A SIGKILL from outside the engine would meet Compose's own
+ * restart policy, not a supervisor of the drill's: the crash faults are the local stack's.
+ */
+export class ComposeDeployment implements Deployment {
+  readonly kind = 'compose';
+  readonly apiRunner = 'the evergreen-api image';
+  readonly verbs = { pause: 'docker pause', resume: 'docker unpause' };
+  /** Known before a project is started, so that a drill refuses a fault it cannot inject up front. */
+  static readonly CAPABILITIES: ReadonlySet<Capability> = new Set();
+  readonly capabilities = ComposeDeployment.CAPABILITIES;
+
+  constructor(
+    readonly project: ComposeProject,
+    private readonly settings: ComposeSettings,
+    /** Takes the project down (or leaves it, when asked to keep it). */
+    private readonly onStop: () => Promise<void>,
+  ) {}
+
+  get where(): string {
+    return `Compose project ${this.project.name}`;
+  }
+  get publicUrl(): string {
+    return this.settings.publicUrl;
+  }
+  get admin() {
+    return this.settings.admin;
+  }
+  get redisAdmin() {
+    return adminAuth(this.settings.redis);
+  }
+  get sentinelAuth() {
+    return sentinelAuth(this.settings.redis);
+  }
+  get keyPrefix(): string {
+    return this.settings.keyPrefix;
+  }
+  get masterName(): string {
+    return this.settings.masterName;
+  }
+  get downAfterMs(): number {
+    return this.settings.downAfterMs;
+  }
+  get failoverTimeoutMs(): number {
+    return this.settings.failoverTimeoutMs;
+  }
+
+  nodes(): Promise<Member[]> {
+    return this.members(SERVICE.node, NODE_PORT);
+  }
+  sentinels(): Promise<Member[]> {
+    return this.members(SERVICE.sentinel, SENTINEL_PORT);
+  }
+  async apis(): Promise<(Member & { url: string })[]> {
+    const apis = await this.members(SERVICE.api, API_PORT);
+    return apis.map((api) => ({ ...api, url: `http://${api.host}:${api.port}` }));
+  }
+
+  /** The master as the first Sentinel that answers names it. */
+  async master(): Promise<Member> {
+    const problems: string[] = [];
+    for (const sentinel of await this.sentinels()) {
+      try {
+        const named = await this.namedBy(sentinel);
+        if (named) return named;
+        problems.push(`${sentinel.name} names no node of the project`);
+      } catch (err) {
+        problems.push(`${sentinel.name}: ${(err as Error).message}`);
+      }
+    }
+    throw new Error(`no Sentinel names a master: ${problems.join('; ')}`);
+  }
+
+  async nodeAt(host: string): Promise<Member | undefined> {
+    const nodes = (await projectContainers(this.project.name)).filter((c) => SERVICE.node.test(c.service));
+    const found = findNode(nodes, host);
+    return found && member(found, NODE_PORT);
+  }
+
+  async pause(name: string): Promise<void> {
+    await docker(['pause', await this.id(name)]);
+  }
+  async resume(name: string): Promise<void> {
+    await docker(['unpause', await this.id(name)]);
+  }
+  /** `docker kill`: the engine counts it as stopped by hand, so the restart policy leaves it down. */
+  async kill(name: string, signal: NodeJS.Signals): Promise<void> {
+    const id = await this.id(name);
+    await docker(['kill', '--signal', signal, id]);
+    await waitFor(`${name} to exit`, START_TIMEOUT_MS, async () => {
+      if ((await this.container(name)).running) throw new Error('still running');
+    });
+  }
+  async start(name: string): Promise<void> {
+    await docker(['start', await this.id(name)]);
+    await waitFor(`${name} to answer`, START_TIMEOUT_MS, () => this.answers(name));
+  }
+
+  async waitForFailover(old: string, timeoutMs: number): Promise<Member> {
+    return waitFor(`every running Sentinel to name one master other than ${old}`, timeoutMs, async () => {
+      const running = await this.sentinels();
+      const named = await Promise.all(running.map((s) => this.namedBy(s).catch(() => undefined)));
+      const names = new Set(named.map((m) => m?.name));
+      const [first] = named;
+      if (!first || names.has(old) || names.size > 1) throw new Error(`they name ${[...names].join(', ')}`);
+      return first;
+    });
+  }
+
+  async waitForReplicaOf(name: string, master: string, timeoutMs: number): Promise<void> {
+    await waitFor(`${name} to replicate ${master} with the link up`, timeoutMs, async () => {
+      const node = (await this.nodes()).find((n) => n.name === name);
+      if (!node) throw new Error(`no ${name}`);
+      const role = await command(node.host, node.port, this.redisAdmin, ['ROLE']);
+      // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
+      const ok = Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected';
+      if (!ok || (await this.nodeAt(String(role[1])))?.name !== master) {
+        throw new Error(`ROLE says ${JSON.stringify(role)}`);
+      }
+    });
+  }
+
+  restartWhole(): Promise<void> {
+    return Promise.reject(new Error('a Compose deployment is not restarted whole by the drill'));
+  }
+
+  /** Unpauses what is paused and starts what is stopped: NGINX, the API instances, the nodes, the Sentinels. */
+  async bringBack(): Promise<string[]> {
+    const problems: string[] = [];
+    const wanted = (c: Container) => Object.values(SERVICE).some((re) => re.test(c.service)) || c.service === 'nginx';
+    for (const c of (await projectContainers(this.project.name)).filter(wanted)) {
+      try {
+        if (c.paused) await this.resume(c.service);
+        else if (!c.running) await this.start(c.service);
+      } catch (err) {
+        problems.push(`bringing back ${c.service}: ${(err as Error).message}`);
+      }
+    }
+    return problems;
+  }
+
+  /** NGINX's container runs, unpaused, and its /health answers 200 on the published port. */
+  async edgeProblems(): Promise<string[]> {
+    const nginx = await this.container('nginx').catch(() => undefined);
+    if (!nginx?.running || nginx.paused) return [`nginx: ${nginx?.paused ? 'paused' : 'not running'}`];
+    const answer = await fetch(`${this.publicUrl}/health`, { signal: AbortSignal.timeout(2000) }).catch(
+      (err: Error) => err,
+    );
+    if (answer instanceof Error) return [`nginx: /health: ${answer.message}`];
+    return answer.status === 200 ? [] : [`nginx: /health answered ${answer.status}`];
+  }
+
+  stop(): Promise<void> {
+    return this.onStop();
+  }
+
+  /** The services that match, in order, at their addresses now (a container started again may get another). */
+  private async members(service: RegExp, port: number): Promise<Member[]> {
+    const found = (await projectContainers(this.project.name)).filter((c) => service.test(c.service));
+    return found
+      .sort((a, b) => a.service.localeCompare(b.service, 'en', { numeric: true }))
+      .map((c) => member(c, port));
+  }
+
+  private async namedBy(sentinel: Member): Promise<Member | undefined> {
+    const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName];
+    const reply = await command(sentinel.host, sentinel.port, this.sentinelAuth, args);
+    return Array.isArray(reply) ? this.nodeAt(String(reply[0])) : undefined;
+  }
+
+  /** A Redis node or Sentinel answers PING, an API instance its /health/live. */
+  private async answers(name: string): Promise<void> {
+    const c = await this.container(name);
+    if (!c.running || !c.ip) throw new Error('not running');
+    if (SERVICE.api.test(name)) {
+      const answer = await fetch(`http://${c.ip}:${API_PORT}/health/live`, { signal: AbortSignal.timeout(1000) });
+      if (answer.status !== 200) throw new Error(`/health/live answered ${answer.status}`);
+    } else if (SERVICE.node.test(name)) await command(c.ip, NODE_PORT, this.redisAdmin, ['PING']);
+    else if (SERVICE.sentinel.test(name)) await command(c.ip, SENTINEL_PORT, this.sentinelAuth, ['PING']);
+    else await sleep(POLL_MS);
+  }
+
+  private async container(name: string): Promise<Container> {
+    const found = (await projectContainers(this.project.name)).find((c) => c.service === name);
+    if (!found) throw new Error(`${this.project.name} has no ${name}`);
+    return found;
+  }
+
+  private async id(name: string): Promise<string> {
+    return (await this.container(name)).id;
+  }
+}
+
+/** A container as a member: its address while it runs, else its service name (only its network resolves it). */
+const member = (c: Container, port: number): Member => ({ name: c.service, host: c.ip ?? c.service, port });
