@@ -4,7 +4,7 @@ import { isLost, purchaseIdsOf } from './invariants.js';
 import { failedRead, type Read } from './load.js';
 import type { ConcreteFault } from './options.js';
 import type { PurchaseOp } from './purchase-op.js';
-import { switchedTo, type SentinelEvents } from './sentinel-events.js';
+import { switchedTo, switchedToHost, type SentinelEvents } from './sentinel-events.js';
 import type { StoreSnapshot } from './store-snapshot.js';
 
 /** What the engine remembers of one cycle while it runs. */
@@ -36,6 +36,8 @@ export interface CycleReport {
   actions: { ms: number; what: string }[];
   timeline: Timeline;
   newMasterPort?: number;
+  /** As the Sentinels announce it: an address locally, a service name (redis-2) in Compose. */
+  newMasterHost?: string;
   /** The longest time without a 201, from the last one before the fault to the end of the cycle. */
   writeOutageMs: number;
   acknowledged: number;
@@ -99,6 +101,7 @@ export function cycleReport(
       firstAck: relative(firstAck, faultAt),
     },
     newMasterPort: switchedTo(data.events.firstAbout('+switch-master', faultAt, endAt)),
+    newMasterHost: switchedToHost(data.events.firstAbout('+switch-master', faultAt, endAt)),
     writeOutageMs: longestGap(acks, faultAt, startAt, endAt),
     acknowledged: attempts.filter((a) => a.status === 201).length,
     lost: acknowledgedHere.filter((op) => isLost(op, data.snapshot)).length,

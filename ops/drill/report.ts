@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { CycleReport } from './cycle-stats.js';
 import type { Recovery } from './faults.js';
 import type { Invariant } from './invariants.js';
@@ -65,6 +66,9 @@ const counted = (byCode: Record<string, number>) =>
 // "redis-6380: 0.61 s / 0.70 s", "stack: – / 14.20 s"; NOT BACK when it was not ready within the fault's bound.
 const recovered = (r: Recovery | undefined) =>
   r === undefined ? '–' : `${r.process}: ${s(r.pidMs)} / ${r.readyMs === undefined ? 'NOT BACK' : s(r.readyMs)}`;
+// ":6380" locally (every node on one address), "redis-2" in Compose (every node on port 6379).
+const newMaster = (c: CycleReport) =>
+  c.newMasterHost === undefined || isIP(c.newMasterHost) ? `:${c.newMasterPort}` : c.newMasterHost;
 const row = (cells: unknown[]) => `| ${cells.join(' | ')} |`;
 const entries = (record: Record<string, number>) =>
   Object.entries(record)
@@ -94,7 +98,7 @@ export function renderMarkdown(report: DrillReport): string {
         c.pauseSeconds === undefined ? '–' : `${c.pauseSeconds} s`,
         s(c.timeline.sdown),
         s(c.timeline.odown),
-        c.timeline.switchMaster === undefined ? '–' : `${s(c.timeline.switchMaster)} → :${c.newMasterPort}`,
+        c.timeline.switchMaster === undefined ? '–' : `${s(c.timeline.switchMaster)} → ${newMaster(c)}`,
         recovered(c.recovery),
         s(c.timeline.firstAck),
         s(c.writeOutageMs),

@@ -75,6 +75,11 @@ export class SentinelEvents {
   }
 }
 
+/** The new master's host in a +switch-master message: a Compose service name tells the nodes apart, a port not. */
+export function switchedToHost(e: SentinelEvent | undefined): string | undefined {
+  return e?.message.split(' ')[3];
+}
+
 /** The new master's port in a +switch-master message ("name oldHost oldPort newHost newPort"). */
 export function switchedTo(e: SentinelEvent | undefined): number | undefined {
   const port = Number(e?.message.split(' ')[4]);
