@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
+import { DEFAULTS } from '../../src/config-defaults.js';
 import { loadConfig } from '../../src/config.js';
 import { DOCKER } from '../../stack/compose/docker-cli.js';
 import { ensureEngine, stopEngine } from '../../stack/compose/engine.js';
@@ -10,14 +11,15 @@ import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
 import { repoRoot } from '../../stack/layout.js';
 import { freePorts } from '../../stack/ports.js';
-import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/redis-users.js';
+import { generateRedisSecrets, secretsEnv } from '../../stack/redis-users.js';
 import { EXTRA_LOCATIONS_MARK } from '../../stack/processes/nginx.js';
+import { ComposeDeployment } from '../deployment/compose.js';
 import { freeSubnetPrefix } from '../deployment/subnet.js';
 import { BENCH_NGINX_LOCATIONS } from './scenarios.js';
 import type { BenchTarget } from './target.js';
 
 const REDIS_NODES = ['redis-1', 'redis-2', 'redis-3'];
-const SENTINELS = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+const SENTINEL_TIMINGS = { downAfterMs: DEFAULTS.downAfterMs, failoverTimeoutMs: DEFAULTS.failoverTimeoutMs };
 /** The one API instance published for ceiling-direct. */
 const DIRECT_API = 'api-1';
 /** Grafana has no stand-in image (no Debian package): every other service runs, as in the Compose tests. */
@@ -69,52 +71,26 @@ export async function writeOverride(dir: string, ports: PublishedPorts): Promise
   return file;
 }
 
-/** The BenchTarget of a running benchmark project: the master asked of a Sentinel, then found by its port. */
-export function composeTarget(
-  project: ComposeProject,
-  ports: PublishedPorts,
-  secrets: { redis: RedisSecrets; admin: { username: string; password: string } },
-): BenchTarget {
+/**
+ * The BenchTarget of a running benchmark project: the master as the Sentinels name it (the deployment module
+ * asks them), then reached on its published port, as the benchmark measures through Docker's proxy.
+ */
+export function composeTarget(deployment: ComposeDeployment, ports: PublishedPorts): BenchTarget {
   return {
     kind: 'compose',
-    publicUrl: `http://127.0.0.1:${ports.http}`,
+    publicUrl: deployment.publicUrl,
     directUrl: `http://127.0.0.1:${ports.directApi}`,
     // Only api-1 is published: a sum over the instances' /metrics would miss api-2.
     instanceUrls: [],
-    admin: secrets.admin,
-    // compose.yml passes no KEY_PREFIX: the service's default.
-    keyPrefix: loadConfig({}, false).redis.keyPrefix,
+    admin: deployment.admin,
+    keyPrefix: deployment.keyPrefix,
     master: async () => {
-      const named = await sentinelMaster(project);
-      const node = REDIS_NODES.includes(named) ? named : await nodeByAddress(project, named);
-      const port = ports.redis[node];
-      if (port === undefined) throw new Error(`the Sentinels name ${named} as master, which is not published`);
-      return { host: '127.0.0.1', port, ...adminAuth(secrets.redis) };
+      const { name } = await deployment.master();
+      const port = ports.redis[name];
+      if (port === undefined) throw new Error(`the Sentinels name ${name} as master, which is not published`);
+      return { host: '127.0.0.1', port, ...deployment.redisAdmin };
     },
   };
-}
-
-/** Host name of the master as the first Sentinel that answers names it (they announce nodes by service name). */
-async function sentinelMaster(project: ComposeProject): Promise<string> {
-  const ask = 'REDISCLI_AUTH="$SENTINEL_PASSWORD" redis-cli -p 26379 SENTINEL get-master-addr-by-name "$MASTER_NAME"';
-  const problems: string[] = [];
-  for (const sentinel of SENTINELS) {
-    const answer = await project
-      .container(sentinel)
-      .then((id) => execa(DOCKER, ['exec', id, 'sh', '-c', ask], { timeout: 10_000 }))
-      .then(
-        (r) => r.stdout.trim().split('\n')[0],
-        (err: Error) => problems.push(`${sentinel}: ${err.message}`),
-      );
-    if (typeof answer === 'string' && answer) return answer;
-  }
-  throw new Error(`no Sentinel names a master: ${problems.join('; ')}`);
-}
-
-/** The Redis node whose container has this address (should a Sentinel name an address rather than a name). */
-async function nodeByAddress(project: ComposeProject, address: string): Promise<string> {
-  for (const node of REDIS_NODES) if ((await project.state(node)).ip === address) return node;
-  throw new Error(`no Redis node has the address ${address}`);
 }
 
 /**
@@ -201,7 +177,10 @@ export class ComposeBench {
       clearInterval(progress);
     }
     log(`compose up: every service healthy; NGINX on ${http}, ${DIRECT_API} on ${directApi}`);
-    return composeTarget(this.project, ports, secrets);
+    // compose.yml passes no KEY_PREFIX, master name or Sentinel timings: the service's defaults.
+    const { keyPrefix, masterName } = loadConfig({}, false).redis;
+    const settings = { publicUrl: `http://127.0.0.1:${http}`, ...secrets, keyPrefix, masterName, ...SENTINEL_TIMINGS };
+    return composeTarget(new ComposeDeployment(this.project, settings, () => this.close()), ports);
   }
 
   /** Takes the project down with its volumes, then stops the engine if start() started it. */
