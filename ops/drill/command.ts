@@ -16,7 +16,7 @@ import { DRILL_USAGE, DrillUsageError, faultSequence, parseDrillArgs, type Drill
 import { renderMarkdown } from './report.js';
 
 // Limits that a drill's stream of requests never reaches, and quiet logs.
-const API_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', LOGIN_RATE_LIMIT_MAX: '10000' };
+export const DRILL_API_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', LOGIN_RATE_LIMIT_MAX: '10000' };
 
 /**
  * `npm run drill`: a deployment of its own — a LocalStack (fresh temp folder, free ports below 32768, its own
@@ -79,7 +79,7 @@ async function composeDrill(command: DrillCommand, log: (msg: string) => void): 
     failoverTimeoutMs,
     keep,
     log,
-    apiEnv: API_ENV,
+    apiEnv: DRILL_API_ENV,
   });
   process.once('SIGINT', () => {
     log('SIGINT: taking the drill project down');
@@ -113,6 +113,6 @@ function drillStackConfig(downAfterMs: number, failoverTimeoutMs: number): Promi
     failoverTimeoutMs,
     admin: { username: 'drill-admin', password: secret },
     apiRunner: 'dist',
-    apiEnv: { ...API_ENV, BCRYPT_COST: '4' },
+    apiEnv: { ...DRILL_API_ENV, BCRYPT_COST: '4' },
   });
 }

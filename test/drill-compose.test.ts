@@ -1,0 +1,34 @@
+import t from 'tap';
+import { startComposeDeployment } from '../ops/deployment/compose-start.js';
+import { DRILL_API_ENV } from '../ops/drill/command.js';
+import { runDrill } from '../ops/drill/drill.js';
+import { DEFAULT_OPTIONS } from '../ops/drill/options.js';
+import { renderMarkdown } from '../ops/drill/report.js';
+import { engineForTests } from './helpers/compose-run.js';
+
+// compose up ~50 s (minutes when the API image must be rebuilt), one pause-master cycle ~30 s, down ~5 s.
+t.setTimeout(600_000);
+
+t.test('the drill on a Compose project of its own: docker pause of the master, every invariant holds', async (t) => {
+  if (!(await engineForTests(t))) return t.pass('SKIPPED, not silently: no Docker engine can be had here');
+  const log = (msg: string) => t.comment(msg);
+  const timings = { downAfterMs: 5000, failoverTimeoutMs: 10_000 };
+  const deployment = await startComposeDeployment({
+    purpose: 'drill-test',
+    ...timings,
+    keep: false,
+    log,
+    apiEnv: DRILL_API_ENV,
+  });
+  t.teardown(() => deployment.stop());
+  await t.rejects(
+    runDrill({ ...DEFAULT_OPTIONS, fault: 'crash-nginx' }, deployment, log),
+    /crash-nginx needs a supervisor/,
+    'a fault the kind cannot inject is refused before anything runs',
+  );
+  const report = await runDrill({ ...DEFAULT_OPTIONS, fault: 'pause-master' }, deployment, log);
+  t.comment(renderMarkdown(report));
+  t.match(report.cycles[0]?.actions[0]?.what, /^docker pause redis-\d/, 'the master paused by docker pause');
+  t.ok(report.cycles[0]?.healed, 'healed', { notes: report.cycles[0]?.notes });
+  for (const i of report.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
+});
