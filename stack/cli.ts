@@ -6,7 +6,7 @@ import { up } from './commands/up.js';
 import { ensureEngine } from './compose/engine.js';
 import { imagesCommand } from './compose/images.js';
 import { loadStackConfig } from './config.js';
-import { installMissing, TEST_PACKAGES } from './packages.js';
+import { installMissing, TEST_PACKAGES } from './helpers/packages.js';
 
 /** The local stack's commands (package.json: npm start, npm run up / down / status); the tools are ops/cli.ts's. */
 const USAGE = `usage: node --import tsx stack/cli.ts <command>

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { adminAccount, adminPairProblem, DEFAULTS, Port, PortList, readEnv } from '../src/config-defaults.js';
 import { repoRoot } from './layout.js';
-import { SECRET_VARIABLES, type RedisSecrets } from './redis-users.js';
+import { SECRET_VARIABLES, type RedisSecrets } from './helpers/redis-users.js';
 import type { LogRotation } from './supervisor/log-file.js';
 
 /**
@@ -58,7 +58,7 @@ const StackEnvSchema = Type.Object({
   REDIS_MASTER_NAME: Type.String({ default: DEFAULTS.masterName, minLength: 1 }),
   SENTINEL_DOWN_AFTER_MS: Milliseconds(DEFAULTS.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: Milliseconds(DEFAULTS.failoverTimeoutMs),
-  // The passwords of the Redis users and the Sentinels (stack/redis-users.ts); unset ones are generated.
+  // The passwords of the Redis users and the Sentinels (stack/helpers/redis-users.ts); unset ones are generated.
   ...Object.fromEntries(Object.values(SECRET_VARIABLES).map((name) => [name, Type.Optional(Secret)])),
   KEY_PREFIX: Type.String({ default: DEFAULTS.keyPrefix, pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
   ADMIN_USERNAME: Type.Optional(Type.String()),

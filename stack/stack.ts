@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { StackConfig } from './config.js';
-import { resolveCredentials, type Credentials } from './credentials.js';
-import { assertPortsFree } from './ports.js';
+import { resolveCredentials, type Credentials } from './helpers/credentials.js';
+import { assertPortsFree } from './helpers/ports.js';
 import { monitoringTier } from './monitoring/tier.js';
 import { apiTier } from './processes/api.js';
 import { nginxTier } from './processes/nginx.js';

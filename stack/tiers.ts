@@ -1,6 +1,6 @@
 import type { StackConfig } from './config.js';
-import type { Credentials } from './credentials.js';
-import type { PortUse } from './ports.js';
+import type { Credentials } from './helpers/credentials.js';
+import type { PortUse } from './helpers/ports.js';
 import type { SupervisorEndpoint } from './supervisor/endpoint.js';
 import type { Supervised } from './supervisor/supervised.js';
 import type { Topology } from './topology/topology.js';

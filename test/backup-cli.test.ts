@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import t from 'tap';
 import type { StackConfig } from '../stack/config.js';
 import { repoRoot } from '../stack/layout.js';
-import { secretsEnv, type RedisSecrets } from '../stack/redis-users.js';
+import { secretsEnv, type RedisSecrets } from '../stack/helpers/redis-users.js';
 import { buy, openShop, readEveryNode } from './helpers/backup.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 

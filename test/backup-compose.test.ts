@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { openArchive } from '../ops/backup/archive.js';
 import { restoreCompose, type ComposeTarget } from '../ops/backup/compose.js';
 import { repoRoot } from '../stack/layout.js';
-import { adminAuth, sentinelAuth, secretsEnv } from '../stack/redis-users.js';
+import { adminAuth, sentinelAuth, secretsEnv } from '../stack/helpers/redis-users.js';
 import { readStore, replicasAtMasterOffset } from './helpers/backup.js';
 import { COMPOSE_ADMIN, sentinelMaster, startComposeServices, type RunningProject } from './helpers/compose-run.js';
 import { call, tempDir, waitFor } from './helpers/fixtures.js';

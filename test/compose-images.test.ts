@@ -14,7 +14,7 @@ import {
   STAND_IN_LABEL,
   STAND_INS,
 } from '../stack/compose/stand-ins.js';
-import { waitFor } from '../stack/wait.js';
+import { waitFor } from '../stack/helpers/wait.js';
 import { argv, environment, mounts, repoRoot, type Service } from './helpers/compose.js';
 import { read, SECRETS, serviceNamed } from './helpers/compose-services.js';
 import { engineForTests } from './helpers/compose-run.js';

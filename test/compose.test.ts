@@ -32,7 +32,7 @@ import {
 } from './helpers/compose-services.js';
 import { REDIS_CREDENTIAL_LINE, writeConfig } from '../stack/processes/redis.js';
 import { renderTemplate } from '../stack/processes/template.js';
-import { generateRedisSecrets, usersTemplateVars } from '../stack/redis-users.js';
+import { generateRedisSecrets, usersTemplateVars } from '../stack/helpers/redis-users.js';
 import { tempDir } from './helpers/fixtures.js';
 
 t.test(

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { findProgram } from '../stack/packages.js';
+import { findProgram } from '../stack/helpers/packages.js';
 import {
   loadAlertRules,
   PROMETHEUS_DIR,

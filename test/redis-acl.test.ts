@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
-import { pairs } from '../stack/redis-probe.js';
-import { adminAuth, REDIS_USERS, sentinelAuth, type RedisAuth } from '../stack/redis-users.js';
+import { pairs } from '../stack/helpers/redis-probe.js';
+import { adminAuth, REDIS_USERS, sentinelAuth, type RedisAuth } from '../stack/helpers/redis-users.js';
 import { createProduct, login, loginAdmin, startApp } from './helpers/app.js';
 import { waitFor } from './helpers/fixtures.js';
 import { startTestTopology } from './helpers/topology.js';

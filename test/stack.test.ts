@@ -1,6 +1,6 @@
 import t from 'tap';
-import { seedDemoCatalog } from '../stack/seed.js';
-import { straysIn } from '../stack/state.js';
+import { seedDemoCatalog } from '../stack/helpers/seed.js';
+import { straysIn } from '../stack/helpers/state.js';
 import { printStatus } from '../stack/commands/status.js';
 import { eventually } from './helpers/fixtures.js';
 import { call, startTestStack, STACK_ADMIN, testStackConfig } from './helpers/stack.js';

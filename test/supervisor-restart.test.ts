@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../stack/state.js';
+import { isAlive } from '../stack/helpers/state.js';
 import { serveSupervisor } from '../stack/supervisor/endpoint.js';
 import { SupervisorReport } from '../stack/supervisor/report.js';
 import type { RestartPolicy } from '../stack/supervisor/restart-policy.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { printStatus } from '../stack/commands/status.js';
 import { LocalStack } from '../stack/stack.js';
-import { isAlive, straysIn, writeRecord } from '../stack/state.js';
+import { isAlive, straysIn, writeRecord } from '../stack/helpers/state.js';
 import type { Supervised } from '../stack/supervisor/supervised.js';
 import { installedProgram, waitFor } from './helpers/fixtures.js';
 import { call, testStackConfig } from './helpers/stack.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import t from 'tap';
-import { adminAuth } from '../stack/redis-users.js';
+import { adminAuth } from '../stack/helpers/redis-users.js';
 import { startTestTopology } from './helpers/topology.js';
 import { waitFor } from './helpers/fixtures.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { stateLayout } from '../stack/layout.js';
-import { adminAuth, generateRedisSecrets, sentinelAuth } from '../stack/redis-users.js';
+import { adminAuth, generateRedisSecrets, sentinelAuth } from '../stack/helpers/redis-users.js';
 import { readSentinelView, setReplicaOf } from '../stack/topology/saved-roles.js';
 import { startTopology, type Topology, type TopologyOptions } from '../stack/topology/topology.js';
 import { freePorts, tempDir } from './helpers/fixtures.js';

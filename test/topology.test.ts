@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { adminAuth, sentinelAuth, type RedisAuth } from '../stack/redis-users.js';
+import { adminAuth, sentinelAuth, type RedisAuth } from '../stack/helpers/redis-users.js';
 import { startTestTopology } from './helpers/topology.js';
 import { waitFor } from './helpers/fixtures.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StackConfig } from '../../stack/config.js';
-import { ensureSystemPackages } from '../../stack/packages.js';
+import { ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { takeBackup } from './backup.js';
 import { backupCompose, composeTarget, restoreCompose } from './compose.js';
 import { defaultProjectName } from '../deployment/compose-containers.js';

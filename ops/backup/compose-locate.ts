@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { command } from '../../stack/redis-probe.js';
-import type { RedisAuth } from '../../stack/redis-users.js';
+import { command } from '../../stack/helpers/redis-probe.js';
+import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
-import { waitFor } from '../../stack/wait.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import {
   addressOf,
   findNode,

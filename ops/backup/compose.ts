@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StackConfig } from '../../stack/config.js';
 import { assertDockerReachable } from '../../stack/compose/docker-cli.js';
-import { adminAuth, sentinelAuth, SECRET_VARIABLES, type RedisSecrets } from '../../stack/redis-users.js';
+import { adminAuth, sentinelAuth, SECRET_VARIABLES, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
 import { ArchiveError } from './archive.js';
 import { takeBackup, type BackupResult } from './backup.js';

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import type { StackConfig } from '../../stack/config.js';
 import { down } from '../../stack/commands/down.js';
-import { resolveCredentials } from '../../stack/credentials.js';
+import { resolveCredentials } from '../../stack/helpers/credentials.js';
 import { up } from '../../stack/commands/up.js';
 import { stateLayout } from '../../stack/layout.js';
-import { assertPortsFree } from '../../stack/ports.js';
-import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/redis-users.js';
-import { runningStack } from '../../stack/state.js';
+import { assertPortsFree } from '../../stack/helpers/ports.js';
+import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
+import { runningStack } from '../../stack/helpers/state.js';
 import { redisTier, stackTopologyOptions } from '../../stack/topology/tier.js';
 import { startTopology, type Topology } from '../../stack/topology/topology.js';
 import { countKeys, type KeyCounts } from './counts.js';

@@ -1,13 +1,13 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBuilt } from '../../stack/build.js';
+import { ensureBuilt } from '../../stack/helpers/build.js';
 import { BulkLoader } from '../bench/scale-load.js';
-import { jsonRequest } from '../../stack/http.js';
-import { ensureSystemPackages } from '../../stack/packages.js';
-import { adminAuth } from '../../stack/redis-users.js';
+import { jsonRequest } from '../../stack/helpers/http.js';
+import { ensureSystemPackages } from '../../stack/helpers/packages.js';
+import { adminAuth } from '../../stack/helpers/redis-users.js';
 import { LocalStack } from '../../stack/stack.js';
-import { temporaryStackConfig } from '../../stack/temporary.js';
+import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
 import { megabytes, takeBackup } from './backup.js';
 import { describeCounts } from './counts.js';
 import type { StackControl } from './local.js';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { formatAddress } from '../../src/redis/failover-fence.js';
-import { command, pairs } from '../../stack/redis-probe.js';
-import type { RedisAuth } from '../../stack/redis-users.js';
+import { command, pairs } from '../../stack/helpers/redis-probe.js';
+import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
 
 /** The master and the replica a snapshot is taken from, as the Sentinels and the nodes themselves say. */

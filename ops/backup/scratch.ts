@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { waitFor } from '../../stack/wait.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import { countKeys, type KeyCounts } from './counts.js';
 
 // A snapshot of a few hundred thousand keys loads in about a second; a big one may take minutes.

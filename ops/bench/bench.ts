@@ -1,4 +1,4 @@
-import { jsonRequest } from '../../stack/http.js';
+import { jsonRequest } from '../../stack/helpers/http.js';
 import { renderMixed, runMixed } from './mixed.js';
 import { MIXED, SCALE, WRK_SCENARIOS, measure, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';

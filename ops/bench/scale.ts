@@ -1,5 +1,5 @@
 import { encodeCursor } from '../../src/stores/pagination.js';
-import { jsonRequest } from '../../stack/http.js';
+import { jsonRequest } from '../../stack/helpers/http.js';
 import type { ScenarioResult, ScaleOutcome } from './results.js';
 import { BulkLoader, type BulkLoaded } from './scale-load.js';
 import { SCALE, measure, wrkScenario, type BenchData, type MeasureRun, type Measured } from './scenarios.js';

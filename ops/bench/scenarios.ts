@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jsonRequest } from '../../stack/http.js';
+import { jsonRequest } from '../../stack/helpers/http.js';
 import type { BenchTarget } from './target.js';
 import { getAny, logins, purchases } from './lua.js';
 import { runWrk, type WrkResult } from './wrk.js';

@@ -1,5 +1,5 @@
-import type { Credentials } from '../../stack/credentials.js';
-import { adminAuth, type RedisAuth } from '../../stack/redis-users.js';
+import type { Credentials } from '../../stack/helpers/credentials.js';
+import { adminAuth, type RedisAuth } from '../../stack/helpers/redis-users.js';
 import type { LocalStack } from '../../stack/stack.js';
 
 /** Where a Redis node answers from this host, and as which user (the operators' admin). */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { DOCKER } from '../../stack/compose/docker-cli.js';
 import { repoRoot } from '../../stack/layout.js';
-import { waitFor } from '../../stack/wait.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import type { Address } from '../../stack/topology/probes.js';
 
 /**

@@ -3,8 +3,8 @@ import { loadConfig } from '../../src/config.js';
 import { ensureEngine, stopEngine } from '../../stack/compose/engine.js';
 import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
-import { freePorts } from '../../stack/ports.js';
-import { generateRedisSecrets, secretsEnv } from '../../stack/redis-users.js';
+import { freePorts } from '../../stack/helpers/ports.js';
+import { generateRedisSecrets, secretsEnv } from '../../stack/helpers/redis-users.js';
 import { ComposeDeployment } from './compose.js';
 import { freeSubnetPrefix } from './subnet.js';
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComposeProject } from '../../stack/compose/project.js';
-import { command } from '../../stack/redis-probe.js';
-import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/redis-users.js';
-import { waitFor } from '../../stack/wait.js';
+import { command } from '../../stack/helpers/redis-probe.js';
+import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import { docker, findNode, NODE_PORT, projectContainers, SENTINEL_PORT, type Container } from './compose-containers.js';
 import type { Capability, Deployment, Member } from './deployment.js';
 

@@ -1,4 +1,4 @@
-import type { RedisAuth } from '../../stack/redis-users.js';
+import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 
 /** A Redis node, a Sentinel or an API instance: its name in reports, and where this host reaches it. */
 export interface Member {

@@ -1,4 +1,4 @@
-import { adminAuth, sentinelAuth } from '../../stack/redis-users.js';
+import { adminAuth, sentinelAuth } from '../../stack/helpers/redis-users.js';
 import { LocalStack, type StackOptions } from '../../stack/stack.js';
 import type { Topology } from '../../stack/topology/topology.js';
 import type { Capability, Deployment, Member } from './deployment.js';

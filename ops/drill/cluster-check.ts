@@ -1,5 +1,5 @@
-import { command, pairs } from '../../stack/redis-probe.js';
-import { waitFor } from '../../stack/wait.js';
+import { command, pairs } from '../../stack/helpers/redis-probe.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import type { Deployment, Member } from '../deployment/deployment.js';
 import { request } from './http.js';
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
-import { ensureBuilt } from '../../stack/build.js';
+import { ensureBuilt } from '../../stack/helpers/build.js';
 import type { StackConfig } from '../../stack/config.js';
 import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
-import { ensureSystemPackages } from '../../stack/packages.js';
+import { ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { LocalStack } from '../../stack/stack.js';
-import { temporaryStackConfig } from '../../stack/temporary.js';
+import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
 import { ComposeDeployment } from '../deployment/compose.js';
 import { startComposeDeployment } from '../deployment/compose-start.js';
 import type { Deployment } from '../deployment/deployment.js';

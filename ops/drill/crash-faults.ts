@@ -1,5 +1,5 @@
 import type { Supervised } from '../../stack/supervisor/supervised.js';
-import { waitFor } from '../../stack/wait.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import { LocalDeployment } from '../deployment/local.js';
 import type { FaultContext, FaultDefinition, Recorder } from './fault-run.js';
 

@@ -1,4 +1,4 @@
-import { jsonRequest, type JsonBody, type JsonRequestOptions } from '../../stack/http.js';
+import { jsonRequest, type JsonBody, type JsonRequestOptions } from '../../stack/helpers/http.js';
 
 /** One HTTP exchange as the drill sees it: never throws, so every outcome can be logged. */
 export interface Answer {

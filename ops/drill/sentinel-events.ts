@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Address } from '../../stack/topology/topology.js';
-import { waitFor } from '../../stack/wait.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 
 /** One message a Sentinel published on its own pub/sub (+sdown, +odown, +switch-master, ...). */
 export interface SentinelEvent {

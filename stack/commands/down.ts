@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackConfig } from '../config.js';
-import { isAlive, removeRecord, runningStack, straysIn } from '../state.js';
+import { isAlive, removeRecord, runningStack, straysIn } from '../helpers/state.js';
 
 const POLL_MS = 200;
 const DOWN_TIMEOUT_MS = 60_000;

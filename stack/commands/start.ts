@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
-import { ensureBuilt } from '../build.js';
+import { ensureBuilt } from '../helpers/build.js';
 import type { StackConfig } from '../config.js';
 import { stateLayout } from '../layout.js';
-import { ensureSystemPackages } from '../packages.js';
-import { seedDemoCatalog } from '../seed.js';
+import { ensureSystemPackages } from '../helpers/packages.js';
+import { seedDemoCatalog } from '../helpers/seed.js';
 import { LocalStack } from '../stack.js';
-import { monitoringPorts, removeRecord, runningStack, writeRecord, type StackRecord } from '../state.js';
+import { monitoringPorts, removeRecord, runningStack, writeRecord, type StackRecord } from '../helpers/state.js';
 import { leaveSignalsToProgram } from '../supervisor/orphans.js';
-import { printSummary } from '../summary.js';
+import { printSummary } from '../helpers/summary.js';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

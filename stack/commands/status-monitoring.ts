@@ -1,4 +1,4 @@
-import type { MonitoringPorts } from '../state.js';
+import type { MonitoringPorts } from '../helpers/state.js';
 import { downRow, get, type Row } from './status-row.js';
 
 /** The monitoring processes' rows of `npm run status`: what Prometheus scrapes, what fires, what answers. */

@@ -1,8 +1,8 @@
 import type { StackConfig } from '../config.js';
-import { knownRedisSecrets } from '../credentials.js';
-import { command, pairs } from '../redis-probe.js';
-import { REDIS_USERS, type RedisAuth } from '../redis-users.js';
-import { isAlive, readRecord } from '../state.js';
+import { knownRedisSecrets } from '../helpers/credentials.js';
+import { command, pairs } from '../helpers/redis-probe.js';
+import { REDIS_USERS, type RedisAuth } from '../helpers/redis-users.js';
+import { isAlive, readRecord } from '../helpers/state.js';
 import { monitoringRows } from './status-monitoring.js';
 import { askSupervisor, processNote, supervisorRow } from './status-supervisor.js';
 import { downRow, get, type Row } from './status-row.js';

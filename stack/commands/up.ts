@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { StackConfig } from '../config.js';
 import { repoRoot, stateLayout } from '../layout.js';
-import { readRecord, runningStack } from '../state.js';
+import { readRecord, runningStack } from '../helpers/state.js';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const POLL_MS = 200;

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { findProgram } from '../packages.js';
+import { findProgram } from '../helpers/packages.js';
 import { DOCKER, inspectImage } from './docker-cli.js';
 import { folderHash } from './folder-hash.js';
 import { BASE_IMAGE, BASE_LABEL, HASH_LABEL, IMAGES_DIR } from './stand-ins.js';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findProgram, installMissing } from '../packages.js';
-import { waitFor } from '../wait.js';
+import { findProgram, installMissing } from '../helpers/packages.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertDockerReachable } from './docker-cli.js';
 
 /** What running Compose for real needs: Debian's engine and Compose v1, and debootstrap for the stand-in images. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../layout.js';
-import { waitFor } from '../wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { DOCKER } from './docker-cli.js';
 
 const COMPOSE_FILE = path.join(repoRoot, 'compose.yml');

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { StackConfig } from '../config.js';
 import type { MonitoringFiles } from '../layout.js';
 import { Supervised } from '../supervisor/supervised.js';
-import { expectStatus } from '../wait.js';
+import { expectStatus } from '../helpers/wait.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;

@@ -1,6 +1,6 @@
 import type { MonitoringConfig, StackConfig } from '../config.js';
 import { stateLayout } from '../layout.js';
-import { REDIS_USERS, type RedisSecrets } from '../redis-users.js';
+import { REDIS_USERS, type RedisSecrets } from '../helpers/redis-users.js';
 import type { DaemonSpec } from './daemon.js';
 
 /**

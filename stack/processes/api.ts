@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtServer } from '../build.js';
+import { builtServer } from '../helpers/build.js';
 import type { StackConfig } from '../config.js';
-import type { Credentials } from '../credentials.js';
+import type { Credentials } from '../helpers/credentials.js';
 import { repoRoot, stateLayout } from '../layout.js';
-import { REDIS_USERS } from '../redis-users.js';
+import { REDIS_USERS } from '../helpers/redis-users.js';
 import { Supervised } from '../supervisor/supervised.js';
 import type { StackTier } from '../tiers.js';
-import { expectStatus } from '../wait.js';
+import { expectStatus } from '../helpers/wait.js';
 
 const SOURCE_SERVER = path.join(repoRoot, 'src', 'server.ts');
 // The API waits up to REDIS_READY_TIMEOUT_MS (30 s) for the master; tsx compiles for a few more.

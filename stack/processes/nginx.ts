@@ -5,7 +5,7 @@ import { repoRoot, stateLayout, type NginxFiles } from '../layout.js';
 import type { LogRotation } from '../supervisor/log-file.js';
 import { Supervised } from '../supervisor/supervised.js';
 import type { StackTier } from '../tiers.js';
-import { expectStatus } from '../wait.js';
+import { expectStatus } from '../helpers/wait.js';
 import { renderTemplate } from './template.js';
 
 const TEMPLATE = path.join(repoRoot, 'nginx', 'nginx.conf');

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot, type ProcessFiles } from '../layout.js';
 import type { ResolvedTopologyOptions } from '../topology/options.js';
-import { sentinelAuth, usersTemplateVars } from '../redis-users.js';
+import { sentinelAuth, usersTemplateVars } from '../helpers/redis-users.js';
 import { topologyProcess, writeConfig } from './redis.js';
 import { renderTemplate } from './template.js';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '../wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { DEFAULT_LOG_ROTATION, rotateIfFull, rotatingLog } from './log-file.js';
 import { tail } from './logs.js';
 import { guardAgainstOrphans, killGroupLeftovers } from './orphans.js';

@@ -1,4 +1,4 @@
-import { freePorts } from '../ports.js';
+import { freePorts } from '../helpers/ports.js';
 import type { StackTier } from '../tiers.js';
 import { serveSupervisor } from './endpoint.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DEFAULTS } from '../../src/config-defaults.js';
-import { secretProblem, SECRET_VARIABLES, type RedisSecrets } from '../redis-users.js';
+import { secretProblem, SECRET_VARIABLES, type RedisSecrets } from '../helpers/redis-users.js';
 import { DEFAULT_LOG_ROTATION, type LogRotation } from '../supervisor/log-file.js';
 
 export interface TopologyOptions {

@@ -1,7 +1,7 @@
 import type { Address } from '../../src/redis/failover-fence.js';
 import type { TopologyProcess } from '../processes/redis.js';
-import { command, pairs } from '../redis-probe.js';
-import { waitFor } from '../wait.js';
+import { command, pairs } from '../helpers/redis-probe.js';
+import { waitFor } from '../helpers/wait.js';
 import type { ResolvedTopologyOptions } from './options.js';
 
 // One notion of a host:port, the service's (src/redis/failover-fence.ts).

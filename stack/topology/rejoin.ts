@@ -1,6 +1,6 @@
 import type { ProcessFiles } from '../layout.js';
-import { command } from '../redis-probe.js';
-import { sentinelAuth } from '../redis-users.js';
+import { command } from '../helpers/redis-probe.js';
+import { sentinelAuth } from '../helpers/redis-users.js';
 import type { ResolvedTopologyOptions } from './options.js';
 import { setReplicaOf } from './saved-roles.js';
 

@@ -1,5 +1,5 @@
 import type { StackConfig } from '../config.js';
-import type { RedisSecrets } from '../redis-users.js';
+import type { RedisSecrets } from '../helpers/redis-users.js';
 import type { StackTier } from '../tiers.js';
 import type { TopologyOptions } from './options.js';
 import { startTopology } from './topology.js';

@@ -1,8 +1,8 @@
 import type { Test } from 'tap';
-import type { JsonBody } from '../../stack/http.js';
+import type { JsonBody } from '../../stack/helpers/http.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/app.js';
-import { REDIS_USERS } from '../../stack/redis-users.js';
+import { REDIS_USERS } from '../../stack/helpers/redis-users.js';
 import type { TestTopology } from './topology.js';
 
 export const ADMIN = { username: 'root-admin', password: 'admin-password-1' };

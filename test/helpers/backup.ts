@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import type { StackControl } from '../../ops/backup/local.js';
 import type { StackConfig } from '../../stack/config.js';
-import { adminAuth, type RedisSecrets } from '../../stack/redis-users.js';
+import { adminAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import type { LocalStack } from '../../stack/stack.js';
 import { waitFor } from './fixtures.js';
 import { call, STACK_ADMIN, startTestStack } from './stack.js';

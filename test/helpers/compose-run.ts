@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { engineAnswers } from '../../stack/compose/engine.js';
 import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
-import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/redis-users.js';
+import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import { freePorts } from './fixtures.js';
 import { loadCompose } from './compose.js';
 

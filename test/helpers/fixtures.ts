@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import type { Test } from 'tap';
-import { jsonRequest, type JsonAnswer } from '../../stack/http.js';
-import { findProgram } from '../../stack/packages.js';
-import { freePorts } from '../../stack/ports.js';
-import { makeTempDir } from '../../stack/temporary.js';
-import { waitFor } from '../../stack/wait.js';
+import { jsonRequest, type JsonAnswer } from '../../stack/helpers/http.js';
+import { findProgram } from '../../stack/helpers/packages.js';
+import { freePorts } from '../../stack/helpers/ports.js';
+import { makeTempDir } from '../../stack/helpers/temporary.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 
 /** What every kind of test needs: free ports, a temp folder kept on failure, programs, polling, HTTP. */
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { adminAuth } from '../../stack/redis-users.js';
+import { adminAuth } from '../../stack/helpers/redis-users.js';
 import type { LocalStack } from '../../stack/stack.js';
 
 /**

@@ -6,7 +6,7 @@ import { nginxFiles, type NginxFiles } from '../../stack/layout.js';
 import { nginxProcess, renderNginxConfig, testNginxConfig } from '../../stack/processes/nginx.js';
 import { LocalStack } from '../../stack/stack.js';
 import type { LogRotation } from '../../stack/supervisor/log-file.js';
-import { temporaryStackConfig } from '../../stack/temporary.js';
+import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
 import { freePorts, installedProgram, removeUnlessFailed, tempDir } from './fixtures.js';
 
 export { call, type HttpResult } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
-import { adminAuth, generateRedisSecrets, type RedisSecrets } from '../../stack/redis-users.js';
+import { adminAuth, generateRedisSecrets, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import { startTopology, type Topology, type TopologyOptions } from '../../stack/topology/topology.js';
 import { freePorts, tempDir } from './fixtures.js';
 

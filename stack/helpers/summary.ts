@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { stateLayout } from './layout.js';
-import type { StackConfig } from './config.js';
-import type { LocalStack } from './stack.js';
+import { stateLayout } from '../layout.js';
+import type { StackConfig } from '../config.js';
+import type { LocalStack } from '../stack.js';
 
 /** The readable end of a start-up: every URL, where the credentials come from, where the logs are. */
 export async function printSummary(

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
-import type { StackConfig } from './config.js';
-import { stateLayout } from './layout.js';
+import type { StackConfig } from '../config.js';
+import { stateLayout } from '../layout.js';
 import { generateRedisSecrets, SECRET_VARIABLES, type RedisSecrets } from './redis-users.js';
 
 export interface Credentials {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { repoRoot } from './layout.js';
+import { repoRoot } from '../layout.js';
 
 export const builtServer = path.join(repoRoot, 'dist', 'server.js');
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULTS } from '../src/config-defaults.js';
-import type { StackConfig } from './config.js';
+import { DEFAULTS } from '../../src/config-defaults.js';
+import type { StackConfig } from '../config.js';
 import { freePorts } from './ports.js';
 import { generateRedisSecrets } from './redis-users.js';
-import { DEFAULT_LOG_ROTATION } from './supervisor/log-file.js';
+import { DEFAULT_LOG_ROTATION } from '../supervisor/log-file.js';
 
 /** What differs between the throwaway stacks of the tests and of the drill. */
 export type TemporarySettings = Pick<

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import type { MonitoringConfig, StackConfig } from './config.js';
-import { stateLayout } from './layout.js';
+import type { MonitoringConfig, StackConfig } from '../config.js';
+import { stateLayout } from '../layout.js';
 
 /**
  * The running stack's record in its state folder, for `npm run down` and `npm run status`: who
