@@ -1,6 +1,7 @@
 import { backupCommand, restoreCommand } from './backup/command.js';
 import { benchCommand } from './bench/command.js';
 import { loadStackConfig } from '../stack/config.js';
+import { runVerb } from '../stack/helpers/verbs.js';
 import { drillCommand } from './drill/command.js';
 
 /** The operators' tools (package.json: npm run drill / bench / backup / restore), apart from the local runtime. */
@@ -10,27 +11,9 @@ const USAGE = `usage: node --import tsx ops/cli.ts <command>
   backup   a snapshot of the local stack's data as one archive (npm run backup -- --help)
   restore  the local stack's data replaced by an archive's, on every node (npm run restore -- --help)`;
 
-const [command, ...flags] = process.argv.slice(2);
-
-try {
-  switch (command) {
-    case 'drill':
-      process.exitCode = await drillCommand(flags);
-      break;
-    case 'bench':
-      process.exitCode = await benchCommand(flags);
-      break;
-    case 'backup':
-      process.exitCode = await backupCommand(loadStackConfig(), flags);
-      break;
-    case 'restore':
-      process.exitCode = await restoreCommand(loadStackConfig(), flags);
-      break;
-    default:
-      console.error(USAGE);
-      process.exitCode = 2;
-  }
-} catch (err) {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-}
+await runVerb(USAGE, {
+  drill: drillCommand,
+  bench: benchCommand,
+  backup: (flags) => backupCommand(loadStackConfig(), flags),
+  restore: (flags) => restoreCommand(loadStackConfig(), flags),
+});
