@@ -35,8 +35,7 @@ async function composeTests(running: RunningProject) {
 
   t.test('every service is healthy, each started only once what it depends on was healthy', async (t) => {
     const compose = loadCompose();
-    const { from, to } = running.upWindow;
-    const events = await project.events(Math.floor(from / 1000) - 1, Math.ceil(to / 1000) + 1);
+    const events = running.upEvents;
     const first = (service: string, status: string) =>
       events.find((e) => e.service === service && e.status === status)?.at;
     for (const service of RUNNABLE_SERVICES) {

@@ -44,6 +44,13 @@ interface Inspected {
  * compose.yml run as a project of its own (its own name, ports, secrets and volumes), with Debian's
  * docker-compose 1.29.2. Reads no .env: every variable comes from `vars`, so a developer's .env never leaks in.
  */
+/** One engine event of a project's container: its service, what happened (start, health_status: healthy, …), when. */
+export interface ComposeEvent {
+  service: string;
+  status: string;
+  at: number;
+}
+
 export class ComposeProject {
   private envFile: string | undefined;
 
@@ -122,28 +129,34 @@ export class ComposeProject {
   }
 
   /**
-   * What the engine recorded of this project's containers between two times (epoch seconds): each container's
-   * start and each health change, by service, oldest first.
+   * Starts recording what the engine reports of this project's containers (each start and health change, by
+   * service); stop() ends it and returns them, oldest first. Recorded live rather than asked of the engine's
+   * history afterwards: the engine keeps only its last 256 events, and the healthchecks' own exec events of a
+   * slow start push the first starts and health changes out of it.
    */
-  async events(since: number, until: number): Promise<{ service: string; status: string; at: number }[]> {
+  recordEvents(): { stop(): Promise<ComposeEvent[]> } {
     const filters = ['type=container', `label=com.docker.compose.project=${this.name}`].flatMap((f) => ['--filter', f]);
-    const { stdout } = await execa(DOCKER, [
-      'events',
-      ...['--since', String(since), '--until', String(until), '--format', '{{json .}}'],
-      ...filters,
-    ]);
-    return stdout
-      .split('\n')
-      .filter(Boolean)
-      .map(
-        (line) =>
-          JSON.parse(line) as { status: string; timeNano: number; Actor: { Attributes: Record<string, string> } },
-      )
-      .map((e) => ({
-        service: e.Actor.Attributes['com.docker.compose.service'] ?? '',
-        status: e.status,
-        at: e.timeNano / 1e6,
-      }));
+    // From a second ago, then live: nothing is lost while the client connects.
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const child = execa(DOCKER, ['events', '--since', since, '--format', '{{json .}}', ...filters], { reject: false });
+    return {
+      stop: async () => {
+        child.kill('SIGTERM');
+        const { stdout } = await child;
+        return String(stdout ?? '')
+          .split('\n')
+          .filter(Boolean)
+          .map(
+            (line) =>
+              JSON.parse(line) as { status: string; timeNano: number; Actor: { Attributes: Record<string, string> } },
+          )
+          .map((e) => ({
+            service: e.Actor.Attributes['com.docker.compose.service'] ?? '',
+            status: e.status,
+            at: e.timeNano / 1e6,
+          }));
+      },
+    };
   }
 
   /** `docker-compose exec -T service …`: its stdout. */

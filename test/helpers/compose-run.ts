@@ -3,7 +3,7 @@ import type { Test } from 'tap';
 import { Redis } from 'ioredis';
 import { engineAnswers } from '../../stack/compose/engine.js';
 import { buildStandInImages } from '../../stack/compose/images.js';
-import { ComposeProject } from '../../stack/compose/project.js';
+import { ComposeProject, type ComposeEvent } from '../../stack/compose/project.js';
 import { adminAuth, generateRedisSecrets, secretsEnv, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import { freePorts } from './fixtures.js';
 import { loadCompose } from './compose.js';
@@ -22,7 +22,8 @@ export interface RunningProject {
   /** Seconds from `up` to every service healthy. */
   upSeconds: number;
   /** When `up` began and when every service was healthy (epoch milliseconds). */
-  upWindow: { from: number; to: number };
+  /** What the engine reported of the project's containers while it came up (starts, health changes). */
+  upEvents: ComposeEvent[];
 }
 
 /**
@@ -94,17 +95,19 @@ export async function startComposeServices(t: Test, services: string[]): Promise
     await project.down({ volumes: true });
   });
   const startedAt = Date.now();
+  const recording = project.recordEvents();
   try {
     await project.up(services);
     await project.waitHealthy(services);
   } catch (err) {
+    await recording.stop();
     // A failure here ends the test file before any teardown runs: leave nothing behind.
     await report();
     await project.down({ volumes: true }).catch((e: Error) => t.comment(e.message));
     throw err;
   }
-  const upWindow = { from: startedAt, to: Date.now() };
-  const upSeconds = (upWindow.to - upWindow.from) / 1000;
+  const upSeconds = (Date.now() - startedAt) / 1000;
+  const upEvents = await recording.stop();
   t.comment(`compose up (${services.join(', ')}): healthy after ${upSeconds.toFixed(1)} s`);
-  return { project, base: `http://127.0.0.1:${httpPort}`, secrets, upSeconds, upWindow };
+  return { project, base: `http://127.0.0.1:${httpPort}`, secrets, upSeconds, upEvents };
 }
