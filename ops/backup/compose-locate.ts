@@ -51,7 +51,7 @@ export async function checkSentinels(deployment: ComposeContainers, masterName: 
  * Waits until one node is a master and every other node its replica with the link up (so done loading what it
  * synced), as their own configs say, before any Sentinel runs; the nodes, master first.
  */
-export async function waitForReplication(deployment: ComposeContainers, auth: RedisAuth): Promise<Container[]> {
+export async function waitForNodesInSync(deployment: ComposeContainers, auth: RedisAuth): Promise<Container[]> {
   return waitFor('one master with every other node its replica in sync', SYNCED_TIMEOUT_MS, async () => {
     const nodes = await deployment.nodes();
     const roles = await Promise.all(

@@ -8,7 +8,7 @@ import { adminAuth, sentinelAuth, SECRET_VARIABLES, type RedisSecrets } from '..
 import type { Address } from '../../stack/topology/probes.js';
 import { ArchiveError } from './archive.js';
 import { takeBackup, type BackupResult } from './backup.js';
-import { checkSentinels, countAt, waitForReplication, waitForSentinels, type ComposeAuth } from './compose-locate.js';
+import { checkSentinels, countAt, waitForNodesInSync, waitForSentinels, type ComposeAuth } from './compose-locate.js';
 import {
   addressOf,
   ComposeContainers,
@@ -145,7 +145,7 @@ async function startAndCount(
   const nodes = await deployment.nodes();
   log(`starting ${names(nodes)} and waiting until they are healthy and in sync`);
   await deployment.startHealthy(nodes);
-  const ordered = await waitForReplication(deployment, target.auth.nodes);
+  const ordered = await waitForNodesInSync(deployment, target.auth.nodes);
   const counted: ComposeRestoreResult['nodes'] = [];
   for (const [i, node] of ordered.entries()) {
     counted.push({

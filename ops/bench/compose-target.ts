@@ -11,7 +11,7 @@ import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
 import { repoRoot } from '../../stack/layout.js';
 import { freePorts } from '../../stack/helpers/ports.js';
-import { generateRedisSecrets, secretsEnv } from '../../stack/helpers/redis-users.js';
+import { adminAuth, generateRedisSecrets, secretsEnv, sentinelAuth } from '../../stack/helpers/redis-users.js';
 import { EXTRA_LOCATIONS_MARK } from '../../stack/processes/nginx.js';
 import { ComposeDeployment } from '../deployment/compose.js';
 import { freeSubnetPrefix } from '../deployment/subnet.js';
@@ -179,7 +179,15 @@ export class ComposeBench {
     log(`compose up: every service healthy; NGINX on ${http}, ${DIRECT_API} on ${directApi}`);
     // compose.yml passes no KEY_PREFIX, master name or Sentinel timings: the service's defaults.
     const { keyPrefix, masterName } = loadConfig({}, false).redis;
-    const settings = { publicUrl: `http://127.0.0.1:${http}`, ...secrets, keyPrefix, masterName, ...SENTINEL_TIMINGS };
+    const settings = {
+      publicUrl: `http://127.0.0.1:${http}`,
+      admin: secrets.admin,
+      redisAdmin: adminAuth(secrets.redis),
+      sentinelAuth: sentinelAuth(secrets.redis),
+      keyPrefix,
+      masterName,
+      ...SENTINEL_TIMINGS,
+    };
     return composeTarget(new ComposeDeployment(this.project, settings, () => this.close()), ports);
   }
 

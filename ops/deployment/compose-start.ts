@@ -4,7 +4,7 @@ import { ensureEngine, stopEngine } from '../../stack/compose/engine.js';
 import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
 import { freePorts } from '../../stack/helpers/ports.js';
-import { generateRedisSecrets, secretsEnv } from '../../stack/helpers/redis-users.js';
+import { adminAuth, generateRedisSecrets, secretsEnv, sentinelAuth } from '../../stack/helpers/redis-users.js';
 import { ComposeDeployment } from './compose.js';
 import { freeSubnetPrefix } from './subnet.js';
 
@@ -65,7 +65,8 @@ export async function startComposeDeployment(opts: ComposeStartOptions): Promise
     {
       publicUrl: `http://127.0.0.1:${http}`,
       admin,
-      redis,
+      redisAdmin: adminAuth(redis),
+      sentinelAuth: sentinelAuth(redis),
       keyPrefix,
       masterName,
       downAfterMs: opts.downAfterMs,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComposeProject } from '../../stack/compose/project.js';
 import { command } from '../../stack/helpers/redis-probe.js';
-import { adminAuth, sentinelAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
+import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 import { waitFor } from '../../stack/helpers/wait.js';
 import { docker, findNode, NODE_PORT, projectContainers, SENTINEL_PORT, type Container } from './compose-containers.js';
 import type { Capability, Deployment, Member } from './deployment.js';
@@ -15,7 +15,10 @@ const SERVICE = { node: /^redis-\d+$/, sentinel: /^sentinel-\d+$/, api: /^api-\d
 export interface ComposeSettings {
   publicUrl: string;
   admin: { username: string; password: string };
-  redis: RedisSecrets;
+  /** The operators' Redis user on every node. */
+  redisAdmin: RedisAuth;
+  /** What its Sentinels ask of a client. */
+  sentinelAuth: RedisAuth;
   keyPrefix: string;
   masterName: string;
   downAfterMs: number;
@@ -52,11 +55,11 @@ export class ComposeDeployment implements Deployment {
   get admin() {
     return this.settings.admin;
   }
-  get redisAdmin() {
-    return adminAuth(this.settings.redis);
+  get redisAdmin(): RedisAuth {
+    return this.settings.redisAdmin;
   }
-  get sentinelAuth() {
-    return sentinelAuth(this.settings.redis);
+  get sentinelAuth(): RedisAuth {
+    return this.settings.sentinelAuth;
   }
   get keyPrefix(): string {
     return this.settings.keyPrefix;

@@ -16,10 +16,10 @@ export interface Member {
 export type Capability = 'supervisor' | 'restart-whole';
 
 /**
- * A running Evergreen that the operators' tools are handed — the local stack, a Compose project — answering the
- * questions every tool asks, and injecting the faults it can. Each kind is one file beside this one.
+ * A running Evergreen as every tool sees it — the local stack, a Compose project —, answering the questions
+ * every tool asks without touching anything: backup and bench need no more. Each kind is one file beside this one.
  */
-export interface Deployment {
+export interface DeploymentView {
   readonly kind: 'local' | 'compose';
   /** Where it runs, for a report: the local stack's folder, the Compose project's name. */
   readonly where: string;
@@ -33,11 +33,6 @@ export interface Deployment {
   readonly sentinelAuth: RedisAuth;
   readonly keyPrefix: string;
   readonly masterName: string;
-  readonly downAfterMs: number;
-  readonly failoverTimeoutMs: number;
-  readonly capabilities: ReadonlySet<Capability>;
-  /** The words a report uses for pause and resume (SIGSTOP, docker pause). */
-  readonly verbs: { pause: string; resume: string };
 
   nodes(): Promise<Member[]>;
   sentinels(): Promise<Member[]>;
@@ -47,6 +42,15 @@ export interface Deployment {
   master(): Promise<Member>;
   /** The node that a Sentinel or a replica names by host and port (Compose: a service name, or an address). */
   nodeAt(host: string, port: number): Promise<Member | undefined>;
+}
+
+/** A deployment a tool may also break and heal: the drill's. */
+export interface Deployment extends DeploymentView {
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** The words a report uses for pause and resume (SIGSTOP, docker pause). */
+  readonly verbs: { pause: string; resume: string };
 
   /** Freezes a member (no CPU, connections held open) until resume. */
   pause(name: string): Promise<void>;

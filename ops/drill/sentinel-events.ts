@@ -3,7 +3,7 @@ import type { Address } from '../../stack/topology/topology.js';
 import { waitFor } from '../../stack/helpers/wait.js';
 
 /** One message a Sentinel published on its own pub/sub (+sdown, +odown, +switch-master, ...). */
-export interface SentinelEvent {
+export interface HeardEvent {
   at: number;
   sentinel: number;
   event: string;
@@ -21,7 +21,7 @@ export const ATTEMPT_EVENTS = ['+try-failover', '+vote-for-leader', '+elected-le
  * Each reconnects by itself after its Sentinel was paused or restarted.
  */
 export class SentinelEvents {
-  readonly events: SentinelEvent[] = [];
+  readonly events: HeardEvent[] = [];
   private readonly clients: Redis[];
 
   private constructor(sentinels: Address[], password: string | undefined) {
@@ -60,13 +60,13 @@ export class SentinelEvents {
   }
 
   /** The first time any Sentinel published event about the master, at or after from (and before to). */
-  firstAbout(event: string, from: number, to = Infinity): SentinelEvent | undefined {
+  firstAbout(event: string, from: number, to = Infinity): HeardEvent | undefined {
     // +sdown is also published for replicas and Sentinels ("slave ...", "sentinel ...").
-    const aboutMaster = (e: SentinelEvent) => !['+sdown', '-sdown'].includes(event) || e.message.startsWith('master ');
+    const aboutMaster = (e: HeardEvent) => !['+sdown', '-sdown'].includes(event) || e.message.startsWith('master ');
     return this.events.find((e) => e.event === event && e.at >= from && e.at < to && aboutMaster(e));
   }
 
-  between(from: number, to: number): SentinelEvent[] {
+  between(from: number, to: number): HeardEvent[] {
     return this.events.filter((e) => e.at >= from && e.at < to);
   }
 
@@ -76,12 +76,12 @@ export class SentinelEvents {
 }
 
 /** The new master's host in a +switch-master message: a Compose service name tells the nodes apart, a port not. */
-export function switchedToHost(e: SentinelEvent | undefined): string | undefined {
+export function switchedToHost(e: HeardEvent | undefined): string | undefined {
   return e?.message.split(' ')[3];
 }
 
 /** The new master's port in a +switch-master message ("name oldHost oldPort newHost newPort"). */
-export function switchedTo(e: SentinelEvent | undefined): number | undefined {
+export function switchedTo(e: HeardEvent | undefined): number | undefined {
   const port = Number(e?.message.split(' ')[4]);
   return Number.isInteger(port) ? port : undefined;
 }

@@ -2,17 +2,17 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../../stack/helpers/build.js';
-import { BulkLoader } from '../bench/scale-load.js';
+import { BulkLoader } from './scale-load.js';
 import { jsonRequest } from '../../stack/helpers/http.js';
 import { ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { adminAuth } from '../../stack/helpers/redis-users.js';
 import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
-import { megabytes, takeBackup } from './backup.js';
-import { describeCounts } from './counts.js';
-import type { StackControl } from './local.js';
-import { deploymentName, sentinelView } from './local.js';
-import { restoreLocal } from './restore.js';
+import { megabytes, takeBackup } from '../backup/backup.js';
+import { describeCounts } from '../backup/counts.js';
+import type { StackControl } from '../backup/local.js';
+import { deploymentName, sentinelView } from '../backup/local.js';
+import { restoreLocal } from '../backup/restore.js';
 
 /**
  * `npm run backup:measure [-- --purchases N]`: how long a backup and a restore take on this machine for a dataset
