@@ -4,7 +4,9 @@ import { keySchema } from '../src/redis/keys.js';
 import { renderBench, runBench } from '../ops/bench/bench.js';
 import { REDIS_CEILING } from '../ops/bench/redis-ceiling.js';
 import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../ops/bench/scenarios.js';
-import { localTarget, type BenchTarget } from '../ops/bench/target.js';
+import { masterAddress } from '../ops/bench/target.js';
+import type { DeploymentView } from '../ops/deployment/deployment.js';
+import { LocalDeployment } from '../ops/deployment/local.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 const PRODUCT_FIELDS = ['createdAt', 'description', 'id', 'name', 'priceCents', 'stock', 'updatedAt'];
@@ -18,11 +20,11 @@ const SCALE_SIZE = 1000;
 t.test('every scenario runs under wrk and lands in the table, with its ceiling and its answers', async (t) => {
   const config = { ...(await testStackConfig(t)), nginxExtraLocations: BENCH_NGINX_LOCATIONS };
   const stack = await startTestStack(t, config);
-  const target = localTarget(stack);
+  const deployment = new LocalDeployment(stack);
   const scenarios = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
   const options = { scenarios, durationSeconds: 1, connections: 2, hotStock: 3 };
   const scaleSize = { scaleProducts: SCALE_SIZE, scalePurchases: SCALE_SIZE };
-  const results = await runBench(target, { ...options, ...scaleSize }, config.dir, (m) => t.comment(m));
+  const results = await runBench(deployment, { ...options, ...scaleSize }, config.dir, (m) => t.comment(m));
   t.same(results.map((r) => r.name).sort(), [...scenarios].sort(), 'every scenario ran');
   t.equal(results.at(-1)?.name, 'scale', 'scale runs last: what it loads stays in the store');
   for (const r of results) {
@@ -81,14 +83,14 @@ t.test('every scenario runs under wrk and lands in the table, with its ceiling a
   for (const name of ['catalog-get', 'catalog-page', 'purchase']) {
     t.match(table, new RegExp(`^\\| ${name} \\|( [^|]+ \\|){8}$`, 'm'), `the scale table has ${name}`);
   }
-  if (scale) await checkLoaded(t, target, scale.products, scale.purchases);
+  if (scale) await checkLoaded(t, deployment, scale.products, scale.purchases);
 });
 
 type Loaded = { firstId: string; lastId: string };
 
 /** Straight from the master: what the load wrote is what the stores write, every purchase pointing at real rows. */
-async function checkLoaded(t: Test, target: BenchTarget, products: Loaded, purchases: Loaded) {
-  const master = await target.master();
+async function checkLoaded(t: Test, deployment: DeploymentView, products: Loaded, purchases: Loaded) {
+  const master = await masterAddress(deployment);
   const redis = new Redis({
     host: master.host,
     port: master.port,
@@ -96,7 +98,7 @@ async function checkLoaded(t: Test, target: BenchTarget, products: Loaded, purch
     password: master.password,
   });
   t.teardown(() => redis.quit());
-  const keys = keySchema(target.keyPrefix);
+  const keys = keySchema(deployment.keyPrefix);
   const range = (l: Loaded) => [`[${l.firstId}`, `[${l.lastId}`] as const;
   t.equal(await redis.zlexcount(keys.productIndex(), ...range(products)), SCALE_SIZE, 'the products are indexed');
   t.equal(await redis.zlexcount(keys.purchaseIndex(), ...range(purchases)), SCALE_SIZE, 'the purchases are indexed');

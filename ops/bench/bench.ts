@@ -1,10 +1,11 @@
 import { jsonRequest } from '../../stack/helpers/http.js';
+import type { DeploymentView } from '../deployment/deployment.js';
 import { renderMixed, runMixed } from './mixed.js';
-import { MIXED, SCALE, WRK_SCENARIOS, measure, seedBenchData, type BenchData } from './scenarios.js';
+import { MIXED, SCALE, WRK_SCENARIOS, measure, scenarioUrl, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
 import { SCALE_DEFAULT_SIZE, renderScale, runScale } from './scale.js';
 import type { ScenarioResult } from './results.js';
-import { sumCounter, type BenchTarget } from './target.js';
+import { sumCounter } from './target.js';
 import type { WrkResult } from './wrk.js';
 
 export type { ScenarioResult } from './results.js';
@@ -29,9 +30,9 @@ export interface BenchReport {
   results: ScenarioResult[];
 }
 
-/** Runs each chosen scenario (ceilings first, so every ratio has its ceiling) against the stack. */
+/** Runs each chosen scenario (ceilings first, so every ratio has its ceiling) against the deployment. */
 export async function runBench(
-  target: BenchTarget,
+  deployment: DeploymentView,
   options: BenchOptions,
   dir: string,
   log: (msg: string) => void,
@@ -42,13 +43,13 @@ export async function runBench(
     (a, b) => Number(!!a.ceiling) - Number(!!b.ceiling),
   );
   const around = options.aroundScenario ?? ((_name, run) => run());
-  const data: BenchData = await seedBenchData(target, options.hotStock, log);
+  const data: BenchData = await seedBenchData(deployment, options.hotStock, log);
   const results = new Map<string, ScenarioResult>();
   if (options.scenarios.includes(REDIS_CEILING)) {
     log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
     const firstProduct = data.productIds[0] ?? '';
     const redis = await around(REDIS_CEILING, () =>
-      redisCeiling(target, firstProduct, options.connections, options.durationSeconds),
+      redisCeiling(deployment, firstProduct, options.connections, options.durationSeconds),
     );
     const result = { ...redis, name: REDIS_CEILING, what: REDIS_CEILING_WHAT, ceiling: undefined, ratio: undefined };
     results.set(REDIS_CEILING, { ...result, unexpected: 0 });
@@ -56,10 +57,10 @@ export async function runBench(
   }
   const run = { connections: options.connections, durationSeconds: options.durationSeconds, dir };
   for (const scenario of ordered) {
-    const base = scenario.target === 'nginx' ? target.publicUrl : target.directUrl;
-    log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${base}`);
-    const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(target, WATCH_RETRIES) : undefined;
-    const measured = await around(scenario.name, () => measure(scenario, target, data, run));
+    const url = await scenarioUrl(scenario, deployment);
+    log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${url}`);
+    const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(deployment, WATCH_RETRIES) : 0;
+    const measured = await around(scenario.name, () => measure(scenario, deployment, data, run));
     const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;
     const result: ScenarioResult = {
       ...measured,
@@ -68,7 +69,7 @@ export async function runBench(
       ceiling: scenario.ceiling,
       ratio: ceiling ? measured.rps / ceiling.rps : undefined,
     };
-    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(target, data, measured, retriesBefore);
+    if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(deployment, data, measured, retriesBefore);
     results.set(scenario.name, result);
     log(
       `  ${Math.round(measured.rps)} req/s, p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.errors} errors, ` +
@@ -76,29 +77,26 @@ export async function runBench(
     );
   }
   if (options.scenarios.includes(MIXED)) {
-    results.set(MIXED, await around(MIXED, () => runMixed(target, data, run, log)));
+    results.set(MIXED, await around(MIXED, () => runMixed(deployment, data, run, log)));
   }
   // Last: what it loads stays in the store.
   if (options.scenarios.includes(SCALE)) {
     const products = options.scaleProducts ?? SCALE_DEFAULT_SIZE;
     const purchases = options.scalePurchases ?? SCALE_DEFAULT_SIZE;
-    results.set(SCALE, await around(SCALE, () => runScale(target, data, { ...run, products, purchases }, log)));
+    results.set(SCALE, await around(SCALE, () => runScale(deployment, data, { ...run, products, purchases }, log)));
   }
   return [...results.values()];
 }
 
 const WATCH_RETRIES = 'evergreen_purchase_watch_retries_total';
 
-async function hotOutcome(target: BenchTarget, data: BenchData, wrk: WrkResult, retriesBefore: number | undefined) {
-  const res = await jsonRequest(target.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
-  const retriesAfter = await sumCounter(target, WATCH_RETRIES);
-  const known = retriesBefore !== undefined && retriesAfter !== undefined;
-  const watchRetries = known ? { watchRetries: retriesAfter - retriesBefore } : {};
+async function hotOutcome(deployment: DeploymentView, data: BenchData, wrk: WrkResult, retriesBefore: number) {
+  const res = await jsonRequest(deployment.publicUrl, 'GET', `/api/v1/products/${data.hot.id}`, { timeoutMs: 5000 });
   return {
     stockAfter: Number(res.body.stock),
     sold: wrk.statuses['201'] ?? 0,
     initial: data.hot.stock,
-    ...watchRetries,
+    watchRetries: (await sumCounter(deployment, WATCH_RETRIES)) - retriesBefore,
   };
 }
 
@@ -127,8 +125,8 @@ export function renderBench(report: BenchReport): string {
     ...(hot
       ? [
           '',
-          `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal)` +
-            (hot.watchRetries === undefined ? '' : `; ${hot.watchRetries} WATCH retries`),
+          `purchase-hot: ${hot.sold} sold of ${hot.initial}, stock after: ${hot.stockAfter} (must be 0 and equal); ` +
+            `${hot.watchRetries} WATCH retries`,
         ]
       : []),
     ...report.results.flatMap((r) => {

@@ -9,13 +9,15 @@ import { freePorts } from '../../stack/helpers/ports.js';
 import { LocalStack } from '../../stack/stack.js';
 import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
 import { makeTempDir, temporaryStackConfig } from '../../stack/helpers/temporary.js';
+import type { ComposeDeployment } from '../deployment/compose.js';
+import { startComposeDeployment, type ComposeStartOptions } from '../deployment/compose-start.js';
+import type { DeploymentView } from '../deployment/deployment.js';
+import { LocalDeployment } from '../deployment/local.js';
 import { renderBench, runBench, type BenchReport } from './bench.js';
-import { ComposeBench } from './compose-target.js';
 import { ApiProfiler, profileEach, type InspectedInstance } from './profile.js';
 import { renderProfiles, type ProfileSummary } from './profile-summary.js';
 import { REDIS_CEILING } from './redis-ceiling.js';
 import { BENCH_NGINX_LOCATIONS, SCENARIOS } from './scenarios.js';
-import { localTarget, type BenchTarget } from './target.js';
 
 const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
 const TARGETS = ['local', 'compose'];
@@ -27,7 +29,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --json FILE             also write the results as JSON
   --scale-size N          products and purchases the scale scenario bulk-loads (default 1000000 each)
   --target local          a stack of its own, from the built dist/ (default)
-  --target compose        compose.yml as a project of its own (free ports, own secrets and subnet; no Grafana),
+  --target compose        compose.yml as a project of its own (free port, own secrets and subnet; no monitoring),
                           taken down with its volumes at the end; as root, Docker is installed and started if
                           missing (and stopped again)
   --profile DIR           (local) CPU profiles of both API instances per scenario, DIR/<scenario>-api-<n>.cpuprofile
@@ -35,12 +37,25 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
 
 /** Limits no benchmark reaches; the log level of a default deployment (one line per request). */
 export const BENCH_API_ENV = { NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', LOGIN_RATE_LIMIT_MAX: '100000000' };
+/** The Sentinels' timings, either kind: no benchmark fails over. */
+const SENTINEL_TIMINGS = { downAfterMs: 5000, failoverTimeoutMs: 10_000 };
+
+/** `--target compose`: the project the deployment module starts, with the benchmark's environment and route. */
+export const benchComposeOptions = (log: (msg: string) => void, signal?: AbortSignal): ComposeStartOptions => ({
+  purpose: 'bench',
+  ...SENTINEL_TIMINGS,
+  apiEnv: BENCH_API_ENV,
+  nginxLocations: BENCH_NGINX_LOCATIONS,
+  keep: false,
+  log,
+  signal,
+});
 
 /** A system to benchmark: started, then closed whatever happened (also halfway through start, on SIGINT). */
 interface BenchSystem {
   /** Where wrk's scripts go; removed by close(). */
   dir: string;
-  start(): Promise<BenchTarget>;
+  start(): Promise<DeploymentView>;
   /** The API instances' inspectors, when asked for profiles. */
   inspected?: InspectedInstance[];
   close(): Promise<void>;
@@ -107,7 +122,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     void close().then(() => process.exit(130));
   });
   try {
-    const target = await system.start();
+    const deployment = await system.start();
     const profiler =
       profileDir && system.inspected ? await ApiProfiler.connect(system.inspected, profileDir) : undefined;
     const options = {
@@ -120,7 +135,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     };
     let results;
     try {
-      results = await runBench(target, options, system.dir, log);
+      results = await runBench(deployment, options, system.dir, log);
     } finally {
       await profiler?.close();
     }
@@ -133,7 +148,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     };
     console.log(`\n${renderBench(report)}\n`);
     if (profiles && profileDir) console.log(`${renderProfiles(profiles, profileDir)}\n`);
-    const json = { target: target.kind, ...report, ...(profiles ? { profiles } : {}) };
+    const json = { target: deployment.kind, ...report, ...(profiles ? { profiles } : {}) };
     if (values.json) await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
   } finally {
     await close();
@@ -148,8 +163,7 @@ async function localSystem(log: (msg: string) => void, profiled: boolean): Promi
   log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
   const inspectPorts = profiled ? await freePorts(2) : undefined;
   const config = await temporaryStackConfig('bench', {
-    downAfterMs: 5000,
-    failoverTimeoutMs: 10_000,
+    ...SENTINEL_TIMINGS,
     admin: { username: 'bench-admin', password: randomBytes(12).toString('hex') },
     apiRunner: 'dist',
     apiEnv: BENCH_API_ENV,
@@ -162,7 +176,7 @@ async function localSystem(log: (msg: string) => void, profiled: boolean): Promi
     inspected: inspectPorts?.map((port, i) => ({ name: `api-${i + 1}`, host: config.host, port })),
     start: async () => {
       await stack.start();
-      return localTarget(stack);
+      return new LocalDeployment(stack);
     },
     close: async () => {
       await stack.stop();
@@ -171,15 +185,22 @@ async function localSystem(log: (msg: string) => void, profiled: boolean): Promi
   };
 }
 
-/** compose.yml as the benchmark's own project, in a temp folder that also holds its override file. */
+/**
+ * compose.yml as the benchmark's own project (the deployment module's), wrk's scripts in a temp folder. close()
+ * halfway through start aborts it: the start then takes down what it made, once a running `up` has ended.
+ */
 async function composeSystem(log: (msg: string) => void): Promise<BenchSystem> {
   const dir = await makeTempDir('bench-compose');
-  const compose = new ComposeBench(dir, BENCH_API_ENV, log);
+  const abort = new AbortController();
+  let starting: Promise<ComposeDeployment> | undefined;
   return {
     dir,
-    start: () => compose.start(),
+    start: () => (starting = startComposeDeployment(benchComposeOptions(log, abort.signal))),
     close: async () => {
-      await compose.close();
+      abort.abort();
+      // Undefined when the start failed or was aborted: it took down what it made itself.
+      const deployment = await starting?.catch(() => undefined);
+      await deployment?.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

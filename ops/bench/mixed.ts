@@ -1,6 +1,6 @@
+import type { DeploymentView } from '../deployment/deployment.js';
 import type { ScenarioResult } from './results.js';
 import { MIXED, measure, wrkScenario, type BenchData, type MeasureRun } from './scenarios.js';
-import type { BenchTarget } from './target.js';
 
 export const MIXED_WHAT =
   "catalog-get's reads alone, then again under a login storm (a second wrk on POST /auth/login)";
@@ -13,7 +13,7 @@ export const loginConnections = (connections: number) => Math.max(2, Math.round(
  * the login scenario running beside them in a second wrk. The row is the reads under the storm, as a share of alone.
  */
 export async function runMixed(
-  target: BenchTarget,
+  deployment: DeploymentView,
   data: BenchData,
   run: MeasureRun,
   log: (msg: string) => void,
@@ -25,11 +25,11 @@ export async function runMixed(
     `${MIXED}: catalog-get alone, then beside login with ${storm} connections; ` +
       `${run.durationSeconds} s each, ${run.connections} connections reading`,
   );
-  const alone = await measure(reads, target, data, { ...run, runName: `${MIXED}-reads-alone` });
+  const alone = await measure(reads, deployment, data, { ...run, runName: `${MIXED}-reads-alone` });
   log(`${MIXED} · reads alone: ${Math.round(alone.rps)} req/s, p99 ${alone.p99Ms.toFixed(1)} ms`);
   const [under, logins] = await Promise.all([
-    measure(reads, target, data, { ...run, runName: `${MIXED}-reads` }),
-    measure(wrkScenario('login'), target, data, { ...run, connections: storm, runName: `${MIXED}-logins` }),
+    measure(reads, deployment, data, { ...run, runName: `${MIXED}-reads` }),
+    measure(wrkScenario('login'), deployment, data, { ...run, connections: storm, runName: `${MIXED}-logins` }),
   ]);
   log(
     `  reads: p99 ${alone.p99Ms.toFixed(1)} ms alone, ${under.p99Ms.toFixed(1)} ms under ` +

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { keySchema } from '../../src/redis/keys.js';
-import type { BenchTarget } from './target.js';
+import type { DeploymentView } from '../deployment/deployment.js';
+import { masterAddress } from './target.js';
 import type { WrkResult } from './wrk.js';
 
 export const REDIS_CEILING = 'ceiling-redis';
@@ -11,13 +12,13 @@ export const REDIS_CEILING_WHAT = "redis-benchmark: a catalog read's one command
  * per connection as the service does, with as many connections as the HTTP scenarios.
  */
 export async function redisCeiling(
-  target: BenchTarget,
+  deployment: DeploymentView,
   productId: string,
   connections: number,
   durationSeconds: number,
 ): Promise<WrkResult> {
-  const master = await target.master();
-  const key = keySchema(target.keyPrefix).product(productId);
+  const master = await masterAddress(deployment);
+  const key = keySchema(deployment.keyPrefix).product(productId);
   // About as long as the HTTP scenarios: a first short run tells the rate.
   const run = async (requests: number) => {
     const args = ['-h', master.host, '-p', String(master.port), '-c', String(connections), '-n', String(requests)];

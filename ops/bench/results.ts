@@ -13,7 +13,7 @@ export interface ScenarioResult extends WrkResult {
   /** Answers outside 2xx that the scenario did not expect. */
   unexpected: number;
   /** The hot product's stock after its run (must be exactly 0), and the 201s (must equal its initial stock). */
-  hot?: { stockAfter: number; sold: number; initial: number; watchRetries?: number };
+  hot?: { stockAfter: number; sold: number; initial: number; watchRetries: number };
   /** mixed: the reads alone and the login storm (the row is the reads under it). */
   mixed?: MixedOutcome;
   /** scale: the bulk load and each scenario at both sizes (the row is catalog-get at scale). */

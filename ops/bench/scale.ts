@@ -1,9 +1,10 @@
 import { encodeCursor } from '../../src/stores/pagination.js';
 import { jsonRequest } from '../../stack/helpers/http.js';
+import type { DeploymentView } from '../deployment/deployment.js';
 import type { ScenarioResult, ScaleOutcome } from './results.js';
 import { BulkLoader, type BulkLoaded } from './scale-load.js';
 import { SCALE, measure, wrkScenario, type BenchData, type MeasureRun, type Measured } from './scenarios.js';
-import type { BenchTarget } from './target.js';
+import { masterAddress } from './target.js';
 
 export const SCALE_WHAT = 'catalog-get once products and purchases are bulk-loaded (the rest in the scale table)';
 export const SCALE_DEFAULT_SIZE = 1_000_000;
@@ -23,7 +24,7 @@ export interface ScaleRun extends MeasureRun {
  * (how --profile tells scenarios apart); the steps between are `scale · ` lines.
  */
 export async function runScale(
-  target: BenchTarget,
+  deployment: DeploymentView,
   data: BenchData,
   run: ScaleRun,
   log: (msg: string) => void,
@@ -33,14 +34,14 @@ export async function runScale(
       `then ${thousands(run.products)} products and ${thousands(run.purchases)} purchases bulk-loaded, then again`,
   );
   const step = (msg: string) => log(`${SCALE} · ${msg}`);
-  const seeded = await measureAll(target, { ...data, runId: `${data.runId}-scale-seeded` }, run, 'seeded', step);
-  const { products, purchases, productIds } = await bulkLoad(target, data, run, step);
-  const checks = await readBack(target, data, products, purchases);
+  const seeded = await measureAll(deployment, { ...data, runId: `${data.runId}-scale-seeded` }, run, 'seeded', step);
+  const { products, purchases, productIds } = await bulkLoad(deployment, data, run, step);
+  const checks = await readBack(deployment, data, products, purchases);
   step(`after the load: ${checks.map(checked).join('; ')}`);
   // As many ids as at the seeded size, spread over the loaded catalog.
   const productsSpread = sample(productIds, data.productIds.length);
   const spread = { ...data, runId: `${data.runId}-scale-large`, productIds: productsSpread };
-  const atScale = await measureAll(target, spread, run, 'at scale', step);
+  const atScale = await measureAll(deployment, spread, run, 'at scale', step);
   const runs = MEASURED.map((name, i) => ({ name, seeded: seeded[i]!, atScale: atScale[i]! }));
   log(
     `  p99 at scale / seeded: ${runs.map((r) => `${r.name} ${times(r.atScale.p99Ms, r.seeded.p99Ms)}`).join(', ')}; ` +
@@ -57,8 +58,8 @@ export async function runScale(
   };
 }
 
-async function bulkLoad(target: BenchTarget, data: BenchData, run: ScaleRun, log: (msg: string) => void) {
-  const loader = await BulkLoader.connect(await target.master(), target.keyPrefix, log);
+async function bulkLoad(deployment: DeploymentView, data: BenchData, run: ScaleRun, log: (msg: string) => void) {
+  const loader = await BulkLoader.connect(await masterAddress(deployment), deployment.keyPrefix, log);
   try {
     const { loaded: products, ids: productIds } = await loader.products(run.products, data.runId);
     const purchases = await loader.purchases(run.purchases, data.userIds, productIds);
@@ -69,7 +70,7 @@ async function bulkLoad(target: BenchTarget, data: BenchData, run: ScaleRun, log
 }
 
 async function measureAll(
-  target: BenchTarget,
+  deployment: DeploymentView,
   data: BenchData,
   run: MeasureRun,
   size: string,
@@ -78,7 +79,7 @@ async function measureAll(
   const results: Measured[] = [];
   for (const name of MEASURED) {
     const runName = `${SCALE}-${size.replace(' ', '-')}-${name}`;
-    const r = await measure(wrkScenario(name), target, data, { ...run, runName });
+    const r = await measure(wrkScenario(name), deployment, data, { ...run, runName });
     results.push(r);
     const figures = `${Math.round(r.rps)} req/s, p99 ${r.p99Ms.toFixed(1)} ms`;
     log(`${size} ${name}: ${figures}, ${r.errors} errors, ${r.unexpected} unexpected`);
@@ -97,9 +98,9 @@ function sample<T>(items: T[], n: number): T[] {
  * Through NGINX, as a client: the page of products after the first loaded one, and the first buyer's newest
  * purchases, with how many of their items are bulk-loaded ones (UUIDv7: those between the first and last id).
  */
-async function readBack(target: BenchTarget, data: BenchData, products: BulkLoaded, purchases: BulkLoaded) {
+async function readBack(deployment: DeploymentView, data: BenchData, products: BulkLoaded, purchases: BulkLoaded) {
   const get = async (what: string, url: string, loaded: BulkLoaded, token?: string) => {
-    const res = await jsonRequest(target.publicUrl, 'GET', url, { token, timeoutMs: 10_000 });
+    const res = await jsonRequest(deployment.publicUrl, 'GET', url, { token, timeoutMs: 10_000 });
     const ids: string[] = Array.isArray(res.body?.items) ? res.body.items.map((item: { id: string }) => item.id) : [];
     const bulk = ids.filter((id) => id >= loaded.firstId && id <= loaded.lastId).length;
     return { what, status: res.status, items: ids.length, bulk };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jsonRequest } from '../../stack/helpers/http.js';
-import type { BenchTarget } from './target.js';
+import type { DeploymentView } from '../deployment/deployment.js';
+import { directUrl } from './target.js';
 import { getAny, logins, purchases } from './lua.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
@@ -132,10 +133,10 @@ export interface MeasureRun {
   runName?: string;
 }
 
-/** Runs one scenario under wrk against the target with the given data. */
-export async function measure(scenario: Scenario, target: BenchTarget, data: BenchData, run: MeasureRun) {
+/** Runs one scenario under wrk against the deployment with the given data. */
+export async function measure(scenario: Scenario, deployment: DeploymentView, data: BenchData, run: MeasureRun) {
   const wrk = await runWrk({
-    url: scenario.target === 'nginx' ? target.publicUrl : target.directUrl,
+    url: await scenarioUrl(scenario, deployment),
     requestLua: scenario.lua(data),
     connections: run.connections,
     durationSeconds: run.durationSeconds,
@@ -144,6 +145,10 @@ export async function measure(scenario: Scenario, target: BenchTarget, data: Ben
   });
   return { ...wrk, unexpected: unexpectedAnswers(wrk.statuses, scenario.expected) } satisfies Measured;
 }
+
+/** Where wrk sends a scenario: NGINX's public URL, or the first instance's own. */
+export const scenarioUrl = async (scenario: Scenario, deployment: DeploymentView) =>
+  scenario.target === 'nginx' ? deployment.publicUrl : directUrl(deployment);
 
 export const unexpectedAnswers = (statuses: Record<string, number>, expected: string[]) =>
   Object.entries(statuses)
@@ -157,15 +162,15 @@ const ACCOUNTS = 10;
 export const STOCK = 10_000_000;
 
 /** Through the API, as the admin: the catalog, the buyers (logged in), the hot product. */
-export async function seedBenchData(target: BenchTarget, hotStock: number, log: (msg: string) => void) {
-  const base = target.publicUrl;
+export async function seedBenchData(deployment: DeploymentView, hotStock: number, log: (msg: string) => void) {
+  const base = deployment.publicUrl;
   const call = async (method: string, url: string, body: unknown, token?: string) => {
     const res = await jsonRequest(base, method, url, { body, token, timeoutMs: 10_000 });
     if (res.status >= 300) throw new Error(`seeding: ${method} ${url} answered ${res.status} ${res.text}`);
     return res.body;
   };
   const runId = randomBytes(4).toString('hex');
-  const admin = await call('POST', '/api/v1/auth/login', target.admin);
+  const admin = await call('POST', '/api/v1/auth/login', deployment.admin);
   const product = (name: string, stock: number) =>
     call('POST', '/api/v1/products', { name, priceCents: 1000, stock }, admin.token).then((p) => p.id as string);
   log(`seeding ${PRODUCTS} products and ${BUYERS} buyers`);
