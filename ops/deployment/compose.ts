@@ -1,10 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ComposeProject } from '../../stack/compose/project.js';
+import type { StackConfig } from '../../stack/config.js';
+import { assertDockerReachable } from '../../stack/compose/docker-cli.js';
+import { ComposeProject } from '../../stack/compose/project.js';
 import { command } from '../../stack/helpers/redis-probe.js';
-import type { RedisAuth } from '../../stack/helpers/redis-users.js';
+import {
+  adminAuth,
+  sentinelAuth,
+  SECRET_VARIABLES,
+  type RedisAuth,
+  type RedisSecrets,
+} from '../../stack/helpers/redis-users.js';
 import { waitFor } from '../../stack/helpers/wait.js';
-import { docker, findNode, NODE_PORT, projectContainers, SENTINEL_PORT, type Container } from './compose-containers.js';
-import type { Capability, Deployment, Member } from './deployment.js';
+import {
+  ComposeContainers,
+  docker,
+  findNode,
+  NODE_PORT,
+  projectContainers,
+  SENTINEL_PORT,
+  type Container,
+} from './compose-containers.js';
+import { masterBySentinels, masterNamedBy, type Capability, type Deployment, type Member } from './deployment.js';
 
 const API_PORT = 3000;
 const POLL_MS = 250;
@@ -29,7 +45,8 @@ export interface ComposeSettings {
  * A Compose project of compose.yml as a Deployment: members are its services (redis-1, sentinel-1, api-1),
  * reached on their container addresses (a Docker host routes to its bridge networks); faults are docker
  * pause / unpause / kill / start of a container. A SIGKILL from outside the engine would meet Compose's own
- * restart policy, not a supervisor of the drill's: the crash faults are the local stack's.
+ * restart policy, not a supervisor of the drill's: the crash faults are the local stack's. A tool starts a
+ * project of its own (compose-start.ts), or attaches to one that runs already (attach).
  */
 export class ComposeDeployment implements Deployment {
   readonly kind = 'compose';
@@ -46,8 +63,49 @@ export class ComposeDeployment implements Deployment {
     private readonly onStop: () => Promise<void>,
   ) {}
 
+  /**
+   * A project that runs already on this engine, found by name (backup and restore: they did not start it, so
+   * stop() leaves it running). What it runs with comes from the config, which reads the environment and .env as
+   * Compose does: the two passwords the tools sign in with (only those), the master name, the key prefix, the
+   * Sentinels' timings, HTTP_PORT (where compose.yml publishes NGINX), and the API's admin if ADMIN_* name one.
+   */
+  static async attach(project: string, config: StackConfig): Promise<ComposeDeployment> {
+    const needed: (keyof RedisSecrets)[] = ['admin', 'sentinels'];
+    const missing = needed.filter((key) => !config.redisSecrets[key]).map((key) => SECRET_VARIABLES[key]);
+    if (missing.length > 0) {
+      throw new Error(
+        `${missing.join(' and ')} must be set (in the environment or .env) to what the Compose project ` +
+          `"${project}" runs with: backup and restore sign in to its Sentinels and to its nodes as user admin.`,
+      );
+    }
+    await assertDockerReachable();
+    await ComposeContainers.find(project); // fails naming the projects this engine has
+    // adminAuth and sentinelAuth read only the two passwords checked above.
+    const secrets = config.redisSecrets as RedisSecrets;
+    const settings: ComposeSettings = {
+      publicUrl: `http://127.0.0.1:${config.httpPort}`,
+      // compose.yml seeds an admin only when both are set; a tool that never signs in never asks.
+      get admin() {
+        if (config.admin) return config.admin;
+        throw new Error(
+          `the API admin of the Compose project "${project}" is not known: set ADMIN_USERNAME and ` +
+            'ADMIN_PASSWORD (in the environment or .env) to what it runs with',
+        );
+      },
+      redisAdmin: adminAuth(secrets),
+      sentinelAuth: sentinelAuth(secrets),
+      keyPrefix: config.keyPrefix,
+      masterName: config.masterName,
+      downAfterMs: config.downAfterMs,
+      failoverTimeoutMs: config.failoverTimeoutMs,
+    };
+    // No variables: the deployment uses only the project's name, and nothing brings it up or down.
+    return new ComposeDeployment(new ComposeProject(project, {}), settings, async () => {});
+  }
+
+  /** The project's name. */
   get where(): string {
-    return `Compose project ${this.project.name}`;
+    return this.project.name;
   }
   get publicUrl(): string {
     return this.settings.publicUrl;
@@ -85,19 +143,8 @@ export class ComposeDeployment implements Deployment {
     return apis.map((api) => ({ ...api, url: `http://${api.host}:${api.port}` }));
   }
 
-  /** The master as the first Sentinel that answers names it. */
-  async master(): Promise<Member> {
-    const problems: string[] = [];
-    for (const sentinel of await this.sentinels()) {
-      try {
-        const named = await this.namedBy(sentinel);
-        if (named) return named;
-        problems.push(`${sentinel.name} names no node of the project`);
-      } catch (err) {
-        problems.push(`${sentinel.name}: ${(err as Error).message}`);
-      }
-    }
-    throw new Error(`no Sentinel names a master: ${problems.join('; ')}`);
+  master(): Promise<Member> {
+    return masterBySentinels(this);
   }
 
   async nodeAt(host: string): Promise<Member | undefined> {
@@ -128,7 +175,7 @@ export class ComposeDeployment implements Deployment {
   async waitForFailover(old: string, timeoutMs: number): Promise<Member> {
     return waitFor(`every running Sentinel to name one master other than ${old}`, timeoutMs, async () => {
       const running = await this.sentinels();
-      const named = await Promise.all(running.map((s) => this.namedBy(s).catch(() => undefined)));
+      const named = await Promise.all(running.map((s) => masterNamedBy(this, s).catch(() => undefined)));
       const names = new Set(named.map((m) => m?.name));
       const [first] = named;
       if (!first || names.has(old) || names.size > 1) throw new Error(`they name ${[...names].join(', ')}`);
@@ -189,12 +236,6 @@ export class ComposeDeployment implements Deployment {
     return found
       .sort((a, b) => a.service.localeCompare(b.service, 'en', { numeric: true }))
       .map((c) => member(c, port));
-  }
-
-  private async namedBy(sentinel: Member): Promise<Member | undefined> {
-    const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName];
-    const reply = await command(sentinel.host, sentinel.port, this.sentinelAuth, args);
-    return Array.isArray(reply) ? this.nodeAt(String(reply[0])) : undefined;
   }
 
   /** A Redis node or Sentinel answers PING, an API instance its /health/live. */

@@ -1,4 +1,6 @@
+import { command } from '../../stack/helpers/redis-probe.js';
 import type { RedisAuth } from '../../stack/helpers/redis-users.js';
+import type { Address } from '../../stack/topology/probes.js';
 
 /** A Redis node, a Sentinel or an API instance: its name in reports, and where this host reaches it. */
 export interface Member {
@@ -79,4 +81,35 @@ export function memberNamed(members: Member[], name: string): Member {
   const found = members.find((m) => m.name === name);
   if (!found) throw new Error(`no ${name} (there are ${members.map((m) => m.name).join(', ')})`);
   return found;
+}
+
+/**
+ * The master's address as this Sentinel announces it (Compose: a service name, or an address); undefined when it
+ * knows no master of the view's name.
+ */
+export async function announcedMaster(view: DeploymentView, sentinel: Member): Promise<Address | undefined> {
+  const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', view.masterName];
+  const reply = await command(sentinel.host, sentinel.port, view.sentinelAuth, args);
+  return Array.isArray(reply) ? { host: String(reply[0]), port: Number(reply[1]) } : undefined;
+}
+
+/** The node this Sentinel names master now; undefined when it names none of the deployment's nodes. */
+export async function masterNamedBy(view: DeploymentView, sentinel: Member): Promise<Member | undefined> {
+  const announced = await announcedMaster(view, sentinel);
+  return announced && view.nodeAt(announced.host, announced.port);
+}
+
+/** The master as the first Sentinel that answers names it: master() of a kind with no closer way to know. */
+export async function masterBySentinels(view: DeploymentView): Promise<Member> {
+  const problems: string[] = [];
+  for (const sentinel of await view.sentinels()) {
+    try {
+      const named = await masterNamedBy(view, sentinel);
+      if (named) return named;
+      problems.push(`${sentinel.name} names no node as master ${view.masterName}`);
+    } catch (err) {
+      problems.push(`${sentinel.name}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no Sentinel names a master: ${problems.join('; ')}`);
 }
