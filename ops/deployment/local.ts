@@ -1,18 +1,114 @@
-import { adminAuth, sentinelAuth } from '../../stack/helpers/redis-users.js';
+import type { StackConfig } from '../../stack/config.js';
+import { down } from '../../stack/commands/down.js';
+import { up } from '../../stack/commands/up.js';
+import type { Credentials } from '../../stack/helpers/credentials.js';
+import { adminAuth, sentinelAuth, type RedisAuth } from '../../stack/helpers/redis-users.js';
+import { runningStack } from '../../stack/helpers/state.js';
 import { LocalStack, type StackOptions } from '../../stack/stack.js';
 import type { Topology } from '../../stack/topology/topology.js';
-import type { Capability, Deployment, Member } from './deployment.js';
+import { masterBySentinels, type Capability, type Deployment, type DeploymentView, type Member } from './deployment.js';
 
 const REDIS = /^(redis|sentinel)-(\d+)$/;
 const API = /^api-(\d+)$/;
 
+/** What a local stack is known by: its config and credentials (a LocalStack is one, once started). */
+export interface LocalStackFacts {
+  readonly config: StackConfig;
+  readonly credentials: Pick<Credentials, 'admin' | 'redis'>;
+}
+
 /**
- * The local stack as a Deployment: members named by port (redis-6379, sentinel-26379, api-3001), faults by
- * signals through the supervisor. restart-whole stops it and starts a new LocalStack from the same config (so
- * the same ports, credentials and data): stop() stops every stack it started.
+ * The local stack of a config as a DeploymentView: members named by port (redis-6379, sentinel-26379, api-3001) on
+ * the config's ports, the master as its Sentinels name it. It needs no handle on the processes, so it serves
+ * whoever runs them: `npm start` in another process, a LocalStack here, or the Redis nodes and Sentinels alone.
  */
-export class LocalDeployment implements Deployment {
+export class LocalView implements DeploymentView {
   readonly kind = 'local';
+
+  constructor(private readonly known: LocalStackFacts) {}
+
+  /** What every answer comes from (a LocalDeployment's: the stack that runs now). */
+  protected get stack(): LocalStackFacts {
+    return this.known;
+  }
+
+  get where(): string {
+    return this.stack.config.dir;
+  }
+  get apiRunner(): string {
+    return this.stack.config.apiRunner;
+  }
+  get publicUrl(): string {
+    return `http://${this.stack.config.host}:${this.stack.config.httpPort}`;
+  }
+  get admin() {
+    return this.stack.credentials.admin;
+  }
+  get redisAdmin(): RedisAuth {
+    return adminAuth(this.stack.credentials.redis);
+  }
+  get sentinelAuth(): RedisAuth {
+    return sentinelAuth(this.stack.credentials.redis);
+  }
+  get keyPrefix(): string {
+    return this.stack.config.keyPrefix;
+  }
+  get masterName(): string {
+    return this.stack.config.masterName;
+  }
+
+  async nodes(): Promise<Member[]> {
+    return this.stack.config.redisPorts.map((port) => this.member('redis', port));
+  }
+  async sentinels(): Promise<Member[]> {
+    return this.stack.config.sentinelPorts.map((port) => this.member('sentinel', port));
+  }
+  async apis(): Promise<(Member & { url: string })[]> {
+    return this.stack.config.apiPorts.map((port) => {
+      const api = this.member('api', port);
+      return { ...api, url: `http://${api.host}:${api.port}` };
+    });
+  }
+  master(): Promise<Member> {
+    return masterBySentinels(this);
+  }
+  async nodeAt(host: string, port: number): Promise<Member | undefined> {
+    return (await this.nodes()).find((node) => node.port === port);
+  }
+
+  protected member(kind: 'redis' | 'sentinel' | 'api', port: number): Member {
+    return { name: `${kind}-${port}`, host: this.stack.config.host, port };
+  }
+}
+
+/** How a tool finds a local stack it did not start running, and stops and starts it (a restore). */
+export interface StackControl {
+  /** Whether the whole stack runs now (its Redis nodes and Sentinels on the config's ports). */
+  isRunning(): Promise<boolean>;
+  stopStack(): Promise<void>;
+  /** Starts the whole stack again (after a restore of a running one). */
+  startStack(): Promise<void>;
+}
+
+/** The stack `npm start` / `npm run up` launched from the config's state folder: its record, npm run down / up. */
+export function launcherControl(config: StackConfig): StackControl {
+  return {
+    isRunning: async () => (await runningStack(config.dir)) !== undefined,
+    stopStack: async () => {
+      if ((await down(config)) !== 0) throw new Error('the stack did not stop: `npm run status` shows what runs');
+    },
+    startStack: async () => {
+      if ((await up(config)) !== 0) throw new Error('the stack did not start again: see its log above');
+    },
+  };
+}
+
+/**
+ * The local stack as a Deployment: its view's answers, faults by signals through the supervisor. restart-whole
+ * stops it and starts a new LocalStack from the same config (so the same ports, credentials and data): stop()
+ * stops every stack it started.
+ */
+export class LocalDeployment extends LocalView implements Deployment {
   readonly verbs = { pause: 'SIGSTOP', resume: 'SIGCONT' };
   readonly capabilities: ReadonlySet<Capability>;
   private readonly all: LocalStack[];
@@ -22,12 +118,13 @@ export class LocalDeployment implements Deployment {
     private current: LocalStack,
     private readonly options?: StackOptions,
   ) {
+    super(current);
     this.all = [current];
     this.capabilities = new Set<Capability>(options ? ['supervisor', 'restart-whole'] : ['supervisor']);
   }
 
   /** The stack that runs now (restart-whole replaces it), for the faults only a supervised stack has. */
-  get stack(): LocalStack {
+  override get stack(): LocalStack {
     return this.current;
   }
 
@@ -37,30 +134,6 @@ export class LocalDeployment implements Deployment {
     return topology;
   }
 
-  get where(): string {
-    return this.current.config.dir;
-  }
-  get apiRunner(): string {
-    return this.current.config.apiRunner;
-  }
-  get publicUrl(): string {
-    return this.current.publicUrl;
-  }
-  get admin() {
-    return this.current.credentials.admin;
-  }
-  get redisAdmin() {
-    return adminAuth(this.current.credentials.redis);
-  }
-  get sentinelAuth() {
-    return sentinelAuth(this.current.credentials.redis);
-  }
-  get keyPrefix(): string {
-    return this.current.config.keyPrefix;
-  }
-  get masterName(): string {
-    return this.current.config.masterName;
-  }
   get downAfterMs(): number {
     return this.current.config.downAfterMs;
   }
@@ -68,23 +141,9 @@ export class LocalDeployment implements Deployment {
     return this.current.config.failoverTimeoutMs;
   }
 
-  async nodes(): Promise<Member[]> {
-    return this.current.config.redisPorts.map((port) => this.member('redis', port));
-  }
-  async sentinels(): Promise<Member[]> {
-    return this.current.config.sentinelPorts.map((port) => this.member('sentinel', port));
-  }
-  async apis(): Promise<(Member & { url: string })[]> {
-    return this.current.config.apiPorts.map((port, i) => ({
-      ...this.member('api', port),
-      url: this.current.apiUrl(i),
-    }));
-  }
-  async master(): Promise<Member> {
+  /** The topology's answer: it asks only the Sentinels it knows to answer (a drill pauses and kills some). */
+  override async master(): Promise<Member> {
     return this.member('redis', (await this.topology.masterAddress()).port);
-  }
-  async nodeAt(host: string, port: number): Promise<Member | undefined> {
-    return (await this.nodes()).find((node) => node.port === port);
   }
 
   async pause(name: string): Promise<void> {
@@ -154,10 +213,6 @@ export class LocalDeployment implements Deployment {
   /** Stops every stack it started (stop() is idempotent): one may still be starting when a drill is cut short. */
   async stop(): Promise<void> {
     await Promise.all(this.all.map((stack) => stack.stop()));
-  }
-
-  private member(kind: 'redis' | 'sentinel' | 'api', port: number): Member {
-    return { name: `${kind}-${port}`, host: this.current.config.host, port };
   }
 
   private apiIndex(name: string): number {
