@@ -4,9 +4,11 @@ import { execa } from 'execa';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { openArchive } from '../ops/backup/archive.js';
-import { restoreCompose, type ComposeTarget } from '../ops/backup/compose.js';
+import { restoreCompose } from '../ops/backup/compose.js';
+import { ComposeDeployment } from '../ops/deployment/compose.js';
+import { loadStackConfig } from '../stack/config.js';
 import { repoRoot } from '../stack/layout.js';
-import { adminAuth, sentinelAuth, secretsEnv } from '../stack/helpers/redis-users.js';
+import { adminAuth, secretsEnv } from '../stack/helpers/redis-users.js';
 import { readStore, replicasAtMasterOffset } from './helpers/backup.js';
 import { COMPOSE_ADMIN, sentinelMaster, startComposeServices, type RunningProject } from './helpers/compose-run.js';
 import { call, tempDir, waitFor } from './helpers/fixtures.js';
@@ -34,18 +36,24 @@ else t.pass('SKIPPED, not silently: no Docker engine can be had here (not root);
 async function backupTests(running: RunningProject) {
   const { project, base, secrets } = running;
   const log = (msg: string) => t.comment(msg);
-  const target: ComposeTarget = {
-    project: project.name,
-    auth: { sentinels: sentinelAuth(secrets), nodes: adminAuth(secrets) },
-    masterName: 'evergreen', // compose.yml's default REDIS_MASTER_NAME, as the CLI's
-    keyPrefix: PREFIX,
-  };
   const dir = await tempDir(t, 'backup-compose-test', async () => undefined);
-  /** The CLI as an operator runs it, with only the two passwords it needs from the project's .env. */
+  /**
+   * What the CLI reads: of the project's .env, the two passwords it needs and the published port (no ADMIN_*);
+   * nothing of a developer's .stack/ is read or written.
+   */
+  const { REDIS_ADMIN_PASSWORD, SENTINEL_PASSWORD } = secretsEnv(secrets);
+  const env = {
+    REDIS_ADMIN_PASSWORD,
+    SENTINEL_PASSWORD,
+    KEY_PREFIX: PREFIX,
+    HTTP_PORT: new URL(base).port,
+    STACK_DIR: path.join(dir, 'state'),
+  };
+  /** The project as the CLI attaches to it (compose.yml's default REDIS_MASTER_NAME, as the CLI's). */
+  const config = loadStackConfig(env);
+  const attached = await ComposeDeployment.attach(project.name, config);
+  /** The CLI as an operator runs it. */
   const cli = async (args: string[]) => {
-    const { REDIS_ADMIN_PASSWORD, SENTINEL_PASSWORD } = secretsEnv(secrets);
-    const stackDir = path.join(dir, 'state'); // nothing of a developer's .stack/ is read or written
-    const env = { REDIS_ADMIN_PASSWORD, SENTINEL_PASSWORD, KEY_PREFIX: PREFIX, STACK_DIR: stackDir };
     const started = Date.now();
     const result = await execa('node', ['--import', 'tsx', 'ops/cli.ts', ...args], {
       cwd: repoRoot,
@@ -59,6 +67,16 @@ async function backupTests(running: RunningProject) {
   };
 
   const admin = String((await call(base, 'POST', '/api/v1/auth/login', { body: COMPOSE_ADMIN })).body.token);
+
+  await t.test('attached to the running project: what the config says of it, and no more', async (t) => {
+    t.equal(attached.where, project.name);
+    t.equal(attached.publicUrl, base, "NGINX on the config's HTTP_PORT");
+    t.throws(() => attached.admin, /API admin of the Compose project .* is not known: set ADMIN_USERNAME/);
+    t.equal((await attached.master()).name, await sentinelMaster(running), "the Sentinels' master");
+    await attached.stop();
+    t.equal((await running.project.state('redis-1')).running, true, 'stop() leaves a project it did not start');
+  });
+
   const products: string[] = [];
   let shopper = '';
   const buy = async (productId: string, quantity: number, key: string) => {
@@ -122,12 +140,13 @@ async function backupTests(running: RunningProject) {
       const middle = Math.floor(bytes.length / 2);
       bytes.writeUInt8((bytes.readUInt8(middle) + 1) % 256, middle);
       await writeFile(damaged, bytes);
-      await t.rejects(restoreCompose(target, damaged, { force: true, log }), /refused: .*Nothing was changed/s);
+      await t.rejects(restoreCompose(attached, damaged, { force: true, log }), /refused: .*Nothing was changed/s);
       const copy = path.join(dir, 'copy.tar.gz');
       await copyFile(file, copy);
-      const refused = restoreCompose(target, copy, { force: false, log });
+      const refused = restoreCompose(attached, copy, { force: false, log });
       await t.rejects(refused, /holds data .*--force.*Nothing was changed/s, 'without --force: refused');
-      const elsewhere = restoreCompose({ ...target, masterName: 'elsewhere' }, copy, { force: true, log });
+      const wrongName = await ComposeDeployment.attach(project.name, { ...config, masterName: 'elsewhere' });
+      const elsewhere = restoreCompose(wrongName, copy, { force: true, log });
       await t.rejects(elsewhere, /no master named "elsewhere".*Nothing was changed/, 'a master name no Sentinel knows');
       t.same(await startedAt(running), started, 'no container was stopped or started');
       t.same(await everyNodeStore(running), after, 'every node holds what it held');

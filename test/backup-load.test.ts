@@ -2,8 +2,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { takeBackup } from '../ops/backup/backup.js';
-import { deploymentName, sentinelView } from '../ops/backup/local.js';
 import { restoreLocal } from '../ops/backup/restore.js';
+import { LocalView } from '../ops/deployment/local.js';
 import { buy, openShop, readEveryNode, testStackControl } from './helpers/backup.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
@@ -58,11 +58,9 @@ t.test('a backup taken under purchase load restores to a store where every invar
   const load = Promise.all([0, 1, 2, 3].map(worker));
   while (acknowledged < 40) await sleep(20);
   const acknowledgedBefore = acknowledged;
-  const { file, manifest } = await takeBackup(sentinelView(config, stack.credentials.redis), {
+  const { file, manifest } = await takeBackup(new LocalView(stack), {
     dir: path.join(config.dir, 'backups'),
     keep: 3,
-    keyPrefix: config.keyPrefix,
-    deployment: deploymentName(config),
     log: (msg) => t.comment(msg),
   });
   const acknowledgedDuring = acknowledged - acknowledgedBefore;

@@ -4,9 +4,9 @@ import * as tar from 'tar';
 import t from 'tap';
 import { checksumFile, sha256Of } from '../ops/backup/archive.js';
 import { takeBackup } from '../ops/backup/backup.js';
-import { deploymentName, sentinelView } from '../ops/backup/local.js';
 import type { Manifest } from '../ops/backup/manifest.js';
 import { restoreLocal } from '../ops/backup/restore.js';
+import { LocalView } from '../ops/deployment/local.js';
 import { buy, openShop, readEveryNode, replicasInSync, testStackControl } from './helpers/backup.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
@@ -21,13 +21,7 @@ t.test('a damaged, foreign or incompatible archive is refused and the data is un
   for (let i = 0; i < 4; i++) await buy(shop, shop.products[i % 2]?.id ?? '', 1, `k-${i}`);
   const dir = path.join(config.dir, 'backups');
   const log = (msg: string) => t.comment(msg);
-  const good = await takeBackup(sentinelView(config, stack.credentials.redis), {
-    dir,
-    keep: 5,
-    keyPrefix: config.keyPrefix,
-    deployment: deploymentName(config),
-    log,
-  });
+  const good = await takeBackup(new LocalView(stack), { dir, keep: 5, log });
   // After the backup, so a wrongly accepted restore would show.
   await buy(shop, shop.products[0]?.id ?? '', 3, 'after');
   await replicasInSync(stack);

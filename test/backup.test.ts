@@ -1,8 +1,8 @@
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { takeBackup } from '../ops/backup/backup.js';
-import { deploymentName, sentinelView } from '../ops/backup/local.js';
 import { restoreLocal } from '../ops/backup/restore.js';
+import { LocalView } from '../ops/deployment/local.js';
 import type { StackConfig } from '../stack/config.js';
 import type { LocalStack } from '../stack/stack.js';
 import { buy, openShop, readEveryNode, replicasInSync, testStackControl } from './helpers/backup.js';
@@ -11,13 +11,7 @@ import { call, startTestStack, testStackConfig } from './helpers/stack.js';
 /** npm run backup / restore on a real stack: what a restore gives back, on every node. */
 
 const backupOf = (t: Test, stack: LocalStack, config: StackConfig) =>
-  takeBackup(sentinelView(config, stack.credentials.redis), {
-    dir: path.join(config.dir, 'backups'),
-    keep: 3,
-    keyPrefix: config.keyPrefix,
-    deployment: deploymentName(config),
-    log: (msg) => t.comment(msg),
-  });
+  takeBackup(new LocalView(stack), { dir: path.join(config.dir, 'backups'), keep: 3, log: (msg) => t.comment(msg) });
 
 t.test('backup, more purchases, restore: exactly the backed-up state on every node', async (t) => {
   const config = await testStackConfig(t);
@@ -33,6 +27,7 @@ t.test('backup, more purchases, restore: exactly the backed-up state on every no
   t.match(manifest.counts, { users: 2, products: 3, purchases: 9 }, 'the manifest counts the snapshot');
   t.not(manifest.source.replica, manifest.source.master, 'taken from a replica, not the master');
   t.equal(manifest.source.master, `${config.host}:${config.redisPorts[0]}`);
+  t.equal(manifest.source.deployment, `local (${config.dir})`, 'the deployment named as archives name it');
 
   // After the backup: more purchases, a new user and a new product, a changed price.
   for (let i = 0; i < 6; i++) t.equal(await buy(shop, [a, b][i % 2] as string, 2, `after-${i}`), 201);

@@ -6,7 +6,8 @@ import { describeCounts } from './counts.js';
 import { ARCHIVE_ENTRIES, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.js';
 import { parseRdbHeader } from './rdb-header.js';
 import { formatAddress } from '../../src/redis/failover-fence.js';
-import { locateReplica, streamSnapshot, type SentinelView } from './replica-source.js';
+import type { DeploymentView } from '../deployment/deployment.js';
+import { locateReplica, streamSnapshot } from './replica-source.js';
 import { countInScratchRedis } from './scratch.js';
 
 export interface BackupOptions {
@@ -14,10 +15,6 @@ export interface BackupOptions {
   dir: string;
   /** How many archives to keep in dir, this one included. */
   keep: number;
-  /** The service's KEY_PREFIX: what the counts count. */
-  keyPrefix: string;
-  /** Named in the manifest: `local (…)` or `compose (…)`. */
-  deployment: string;
   log: (msg: string) => void;
 }
 
@@ -30,11 +27,15 @@ export interface BackupResult {
 
 export const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+/** The manifest's name of a deployment, `local (<state folder>)` or `compose (<project>)`, as archives have it. */
+const deploymentName = (view: DeploymentView) => `${view.kind} (${view.where})`;
+
 /**
  * One backup: a snapshot made by a replica in sync (never the master), checked and counted by loading it into
- * a throwaway Redis, archived with its manifest, then older archives beyond `keep` removed.
+ * a throwaway Redis, archived with its manifest, then older archives beyond `keep` removed. The view says where
+ * the Sentinels and nodes are, how to sign in to them, and what the counts count (its key prefix).
  */
-export async function takeBackup(view: SentinelView, opts: BackupOptions): Promise<BackupResult> {
+export async function takeBackup(view: DeploymentView, opts: BackupOptions): Promise<BackupResult> {
   const { log } = opts;
   const located = await locateReplica(view);
   const { master, replica, replicaAt } = located;
@@ -47,20 +48,20 @@ export async function takeBackup(view: SentinelView, opts: BackupOptions): Promi
   try {
     const snapshot = path.join(work, ARCHIVE_ENTRIES.snapshot);
     const createdAt = new Date().toISOString();
-    await streamSnapshot(replicaAt, view.nodeAuth, snapshot, (bytes) => log(`  received ${megabytes(bytes)}`));
+    await streamSnapshot(replicaAt, view.redisAdmin, snapshot, (bytes) => log(`  received ${megabytes(bytes)}`));
     const bytes = (await stat(snapshot)).size;
     const { rdbVersion, aux } = parseRdbHeader(await readHead(snapshot));
     const replicationOffset = Number(aux['repl-offset']);
     log(`snapshot received: ${megabytes(bytes)}, Redis ${aux['redis-ver']}, replication offset ${replicationOffset}`);
-    const { counts } = await countInScratchRedis(snapshot, opts.keyPrefix);
+    const { counts } = await countInScratchRedis(snapshot, view.keyPrefix);
     log(`snapshot loads in a scratch Redis and holds ${describeCounts(counts)}`);
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       formatVersion: MANIFEST_VERSION,
       createdAt,
-      keyPrefix: opts.keyPrefix,
+      keyPrefix: view.keyPrefix,
       source: {
-        deployment: opts.deployment,
+        deployment: deploymentName(view),
         masterName: view.masterName,
         master: formatAddress(master),
         masterRunId: located.masterRunId,

@@ -2,11 +2,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StackConfig } from '../../stack/config.js';
 import { ensureSystemPackages } from '../../stack/helpers/packages.js';
-import { takeBackup } from './backup.js';
-import { backupCompose, composeTarget, restoreCompose } from './compose.js';
+import { ComposeDeployment } from '../deployment/compose.js';
 import { defaultProjectName } from '../deployment/compose-containers.js';
+import { launcherControl } from '../deployment/local.js';
+import { takeBackup } from './backup.js';
+import { restoreCompose } from './compose.js';
 import { describeCounts } from './counts.js';
-import { deploymentName, launcherControl, sentinelView, withStackRedis } from './local.js';
+import { withStackRedis } from './local.js';
 import type { Manifest } from './manifest.js';
 import { restoreLocal } from './restore.js';
 
@@ -90,16 +92,8 @@ export function backupCommand(config: StackConfig, args: string[]): Promise<numb
         : `backup of the local stack in ${config.dir} into ${dir}`,
     );
     const { file, manifest } = project
-      ? await backupCompose(composeTarget(config, project), { dir, keep, log })
-      : await withStackRedis(config, launcherControl(config), log, (secrets) =>
-          takeBackup(sentinelView(config, secrets), {
-            dir,
-            keep,
-            keyPrefix: config.keyPrefix,
-            deployment: deploymentName(config),
-            log,
-          }),
-        );
+      ? await takeBackup(await ComposeDeployment.attach(project, config), { dir, keep, log })
+      : await withStackRedis(config, launcherControl(config), log, (view) => takeBackup(view, { dir, keep, log }));
     log(`backup done: ${describeCounts(manifest.counts)}`);
     console.log(file);
     return 0;
@@ -122,8 +116,10 @@ export function restoreCommand(config: StackConfig, args: string[]): Promise<num
     // A Compose project's nodes run again after its restore; a local stack that was stopped stays stopped.
     let manifest: Manifest;
     let stopped = false;
-    if (project) ({ manifest } = await restoreCompose(composeTarget(config, project), file, { force, log }));
-    else {
+    if (project) {
+      const deployment = await ComposeDeployment.attach(project, config);
+      ({ manifest } = await restoreCompose(deployment, file, { force, log }));
+    } else {
       const local = await restoreLocal(config, launcherControl(config), file, { force, log });
       ({ manifest } = local);
       stopped = !local.restarted;

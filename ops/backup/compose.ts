@@ -2,79 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { StackConfig } from '../../stack/config.js';
-import { assertDockerReachable } from '../../stack/compose/docker-cli.js';
-import { adminAuth, sentinelAuth, SECRET_VARIABLES, type RedisSecrets } from '../../stack/helpers/redis-users.js';
-import type { Address } from '../../stack/topology/probes.js';
+import { ComposeContainers, names, type Container } from '../deployment/compose-containers.js';
+import type { ComposeDeployment } from '../deployment/compose.js';
+import type { Member } from '../deployment/deployment.js';
 import { ArchiveError } from './archive.js';
-import { takeBackup, type BackupResult } from './backup.js';
-import { checkSentinels, countAt, waitForNodesInSync, waitForSentinels, type ComposeAuth } from './compose-locate.js';
-import {
-  addressOf,
-  ComposeContainers,
-  names,
-  nodeNamed,
-  SENTINEL_PORT,
-  type Container,
-} from '../deployment/compose-containers.js';
+import { checkSentinels, waitForNodesInSync, waitForSentinels } from './compose-locate.js';
 import { imageRedisVersion, placeSnapshot, rollBackSnapshot } from './compose-volume.js';
-import { countDifferences, describeCounts, type KeyCounts } from './counts.js';
+import { countOn, describeCounts, type KeyCounts } from './counts.js';
 import { ARCHIVE_ENTRIES, versionProblem, type Manifest } from './manifest.js';
 import { PRE_RESTORE } from './node-files.js';
-import { verifyArchive } from './restore.js';
+import { checkEveryNode, verifyArchive } from './restore.js';
 
 /**
- * `npm run backup -- --compose` and `npm run restore -- FILE --compose`: the local stack's backup and restore
- * (backup.ts, restore.ts) for a Docker Compose deployment of compose.yml — the same archive, the same checks.
+ * `npm run restore -- FILE --compose`: the local stack's restore (restore.ts) for a Docker Compose deployment of
+ * compose.yml — the same archive, the same checks. (Its backup is takeBackup's, through the project's deployment.)
  */
-
-export interface ComposeTarget {
-  /** The Compose project's name. */
-  project: string;
-  auth: ComposeAuth;
-  masterName: string;
-  keyPrefix: string;
-}
-
-/** The passwords the project runs with (the environment or .env, as Compose reads them); only two are needed. */
-export function composeTarget(config: StackConfig, project: string): ComposeTarget {
-  const needed: (keyof RedisSecrets)[] = ['admin', 'sentinels'];
-  const missing = needed.filter((key) => !config.redisSecrets[key]).map((key) => SECRET_VARIABLES[key]);
-  if (missing.length > 0) {
-    throw new Error(
-      `${missing.join(' and ')} must be set (in the environment or .env) to what the Compose project ` +
-        `"${project}" runs with: backup and restore sign in to its Sentinels and to its nodes as user admin.`,
-    );
-  }
-  const secrets = config.redisSecrets as RedisSecrets;
-  return {
-    project,
-    auth: { sentinels: sentinelAuth(secrets), nodes: adminAuth(secrets) },
-    masterName: config.masterName,
-    keyPrefix: config.keyPrefix,
-  };
-}
-
-export const composeDeploymentName = (project: string) => `compose (${project})`;
-
-/**
- * One backup of a Compose project: takeBackup's (backup.ts), from a replica in sync and never the master, each
- * node reached on its container's address since the host cannot resolve the names the Sentinels announce.
- */
-export async function backupCompose(
-  target: ComposeTarget,
-  opts: { dir: string; keep: number; log: (msg: string) => void },
-): Promise<BackupResult> {
-  await assertDockerReachable();
-  const deployment = await ComposeContainers.find(target.project);
-  const sentinels = (await deployment.sentinels()).filter((s) => s.running).map((s) => addressOf(s, SENTINEL_PORT));
-  const reach = async ({ host, port }: Address) => addressOf(nodeNamed(await deployment.nodes(), host), port);
-  const view = { sentinels, masterName: target.masterName, sentinelAuth: target.auth.sentinels, reach };
-  return takeBackup(
-    { ...view, nodeAuth: target.auth.nodes },
-    { ...opts, keyPrefix: target.keyPrefix, deployment: composeDeploymentName(target.project) },
-  );
-}
 
 export interface ComposeRestoreResult {
   manifest: Manifest;
@@ -91,38 +33,37 @@ export interface ComposeRestoreResult {
  * keep running.
  */
 export async function restoreCompose(
-  target: ComposeTarget,
+  deployment: ComposeDeployment,
   file: string,
   { force, log }: { force: boolean; log: (msg: string) => void },
 ): Promise<ComposeRestoreResult> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'evergreen-restore-'));
   try {
-    const { manifest, snapshot } = await verifyArchive(file, work, target.keyPrefix, log);
-    await assertDockerReachable();
-    const deployment = await ComposeContainers.find(target.project);
-    const [nodes, sentinels] = await Promise.all([deployment.nodes(), deployment.sentinels()]);
+    const { manifest, snapshot } = await verifyArchive(file, work, deployment.keyPrefix, log);
+    const containers = await ComposeContainers.find(deployment.project.name);
+    const [nodes, sentinels] = await Promise.all([containers.nodes(), containers.sentinels()]);
     const theirs = await imageRedisVersion(nodes[0] as Container);
     const problem = versionProblem(manifest.redis.version, manifest.redis.rdbVersion, theirs);
     if (problem) throw new ArchiveError(`${file} is refused for the project's image: ${problem}. Nothing was changed.`);
-    await checkSentinels(deployment, target.masterName, target.auth.sentinels);
-    if (!force) await refuseIfHoldsData(target, nodes);
-    const others = deployment.others.join(', ');
+    await checkSentinels(deployment, sentinels);
+    if (!force) await refuseIfHoldsData(deployment, nodes);
+    const others = containers.others.join(', ');
     const keep = others
       ? `; ${others} keep running (the API instances reconnect through the Sentinels once the nodes are back; ` +
         'until then, requests that need Redis fail)'
       : '';
     log(`stopping ${names(sentinels)}, then ${names(nodes)}${keep}`);
-    await deployment.stop(sentinels);
-    await deployment.stop(nodes);
+    await containers.stop(sentinels);
+    await containers.stop(nodes);
     const restoreId = randomUUID();
     try {
       const sha256 = manifest.files[ARCHIVE_ENTRIES.snapshot].sha256;
       for (const node of nodes) await placeSnapshot(node, snapshot, sha256, restoreId);
       log(`snapshot placed in ${names(nodes)}; the data it replaced is kept in each one's /data/${PRE_RESTORE}/`);
-      return { manifest, nodes: await startAndCount(deployment, target, manifest, log) };
+      return { manifest, nodes: await startAndCount(containers, deployment, manifest, log) };
     } catch (err) {
       log(`restore failed (${(err as Error).message}): putting every node's previous data back`);
-      await rollBack(deployment, restoreId, log).catch((rollbackErr: Error) => {
+      await rollBack(containers, restoreId, log).catch((rollbackErr: Error) => {
         throw new Error(`${(err as Error).message}; and putting the data back failed too: ${rollbackErr.message}`);
       });
       throw err;
@@ -137,69 +78,60 @@ export async function restoreCompose(
  * Sentinels, so no purchase can land between the restore and its check. Then the Sentinels, on the same master.
  */
 async function startAndCount(
-  deployment: ComposeContainers,
-  target: ComposeTarget,
+  containers: ComposeContainers,
+  deployment: ComposeDeployment,
   manifest: Manifest,
   log: (msg: string) => void,
 ) {
-  const nodes = await deployment.nodes();
+  const nodes = await containers.nodes();
   log(`starting ${names(nodes)} and waiting until they are healthy and in sync`);
-  await deployment.startHealthy(nodes);
-  const ordered = await waitForNodesInSync(deployment, target.auth.nodes);
-  const counted: ComposeRestoreResult['nodes'] = [];
-  for (const [i, node] of ordered.entries()) {
-    counted.push({
-      node: `${node.service}${i === 0 ? ' (master)' : ''}`,
-      counts: await countAt(node, target.auth.nodes, target.keyPrefix),
-    });
-  }
-  const wrong = counted.flatMap(({ node, counts }) =>
-    countDifferences(manifest.counts, counts).map((d) => `${node}: ${d}`),
-  );
-  if (wrong.length > 0) throw new Error(`the nodes do not hold what the manifest says: ${wrong.join('; ')}`);
-  for (const { node, counts } of counted) log(`  ${node}: ${describeCounts(counts)}`);
-  const master = ordered[0] as Container;
-  const sentinels = await deployment.sentinels();
+  await containers.startHealthy(nodes);
+  const ordered = await waitForNodesInSync(deployment);
+  const counted = await checkEveryNode(deployment, ordered, manifest, log);
+  const master = ordered[0] as Member;
+  const sentinels = await containers.sentinels();
   log(`every node holds what the manifest says; starting ${names(sentinels)} and waiting until they are healthy`);
-  await deployment.startHealthy(sentinels);
-  await waitForSentinels(deployment, target.masterName, target.auth.sentinels, master);
-  log(`every Sentinel names ${master.service} as the master`);
+  await containers.startHealthy(sentinels);
+  await waitForSentinels(deployment, master);
+  log(`every Sentinel names ${master.name} as the master`);
   return counted;
 }
 
 /** The nodes, once healthy the Sentinels, once healthy too (compose.yml's depends_on order). */
-async function startAll(deployment: ComposeContainers, log: (msg: string) => void) {
-  const nodes = await deployment.nodes();
+async function startAll(containers: ComposeContainers, log: (msg: string) => void) {
+  const nodes = await containers.nodes();
   log(`starting ${names(nodes)} and waiting until they are healthy`);
-  await deployment.startHealthy(nodes);
-  const sentinels = await deployment.sentinels();
+  await containers.startHealthy(nodes);
+  const sentinels = await containers.sentinels();
   log(`starting ${names(sentinels)} and waiting until they are healthy`);
-  await deployment.startHealthy(sentinels);
+  await containers.startHealthy(sentinels);
 }
 
-async function rollBack(deployment: ComposeContainers, restoreId: string, log: (msg: string) => void) {
-  await deployment.stop(await deployment.sentinels());
-  const nodes = await deployment.nodes();
-  await deployment.stop(nodes);
+async function rollBack(containers: ComposeContainers, restoreId: string, log: (msg: string) => void) {
+  await containers.stop(await containers.sentinels());
+  const nodes = await containers.nodes();
+  await containers.stop(nodes);
   for (const node of nodes) log(`  ${node.service}: ${await rollBackSnapshot(node, restoreId)}`);
-  await startAll(deployment, log);
+  await startAll(containers, log);
   log('the nodes and Sentinels run again on the data they had before');
 }
 
 /** Refuses (throws) when any node holds data; a stopped node cannot tell, so it refuses too. */
-async function refuseIfHoldsData(target: ComposeTarget, nodes: Container[]): Promise<void> {
-  for (const node of nodes) {
-    if (!node.running) {
-      throw new Error(
-        `${node.service} of the Compose project "${target.project}" is stopped, so what it holds cannot be seen. ` +
-          'Start the project (docker compose start), or run again with --force to replace whatever it holds. ' +
-          'Nothing was changed.',
-      );
-    }
-    const counts = await countAt(node, target.auth.nodes, target.keyPrefix);
+async function refuseIfHoldsData(deployment: ComposeDeployment, nodes: Container[]): Promise<void> {
+  const project = deployment.project.name;
+  const stopped = nodes.find((node) => !node.running);
+  if (stopped) {
+    throw new Error(
+      `${stopped.service} of the Compose project "${project}" is stopped, so what it holds cannot be seen. ` +
+        'Start the project (docker compose start), or run again with --force to replace whatever it holds. ' +
+        'Nothing was changed.',
+    );
+  }
+  for (const node of await deployment.nodes()) {
+    const counts = await countOn(node, deployment.redisAdmin, deployment.keyPrefix);
     if (counts.persistentKeys > 0) {
       throw new Error(
-        `The Compose project "${target.project}" holds data (${describeCounts(counts)} on ${node.service}); a ` +
+        `The Compose project "${project}" holds data (${describeCounts(counts)} on ${node.name}); a ` +
           "restore replaces all of it. Run again with --force to do so (what it replaces is kept in each node's " +
           `/data/${PRE_RESTORE}/ until the next restore). Nothing was changed.`,
       );

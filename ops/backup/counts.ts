@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { keySchema } from '../../src/redis/keys.js';
+import type { RedisAuth } from '../../stack/helpers/redis-users.js';
+import type { Member } from '../deployment/deployment.js';
 
 /**
  * What a backup's manifest counts and a restore checks on every node. Keys with a TTL (idempotency records,
@@ -39,6 +41,20 @@ export async function countKeys(redis: Redis, keyPrefix: string): Promise<KeyCou
   } while (cursor !== '0');
   const { keys: all, expires } = keyspace(await redis.info('keyspace'));
   return { ...counts, persistentKeys: all - expires, volatileKeys: expires };
+}
+
+/** The counts on one node of a deployment (a replica too), read on the node itself. */
+export async function countOn(node: Member, auth: RedisAuth, keyPrefix: string): Promise<KeyCounts> {
+  const redis = new Redis({ host: node.host, port: node.port, ...auth, lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await countKeys(redis, keyPrefix);
+  } catch (err) {
+    throw new Error(`${node.name} (${node.host}:${node.port}): ${(err as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** db0's keys and expires from INFO keyspace (no db0 line: an empty database). */

@@ -4,62 +4,52 @@ import { formatAddress } from '../../src/redis/failover-fence.js';
 import { command, pairs } from '../../stack/helpers/redis-probe.js';
 import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
+import type { DeploymentView, Member } from '../deployment/deployment.js';
 
 /** The master and the replica a snapshot is taken from, as the Sentinels and the nodes themselves say. */
 export interface Located {
+  /** As the Sentinels name it (Compose: a service name). */
   master: Address;
   masterRunId: string;
   /** The master's replication offset when it was asked. */
   masterOffset: number;
+  /** As the Sentinels name it. */
   replica: Address;
-  /** Where this host reaches that replica (its own address, unless `reach` maps it). */
+  /** Where this host reaches that replica (the deployment's node at that name). */
   replicaAt: Address;
   /** How far the replica's offset was behind the master's, in bytes. */
   replicaLag: number;
 }
 
-export interface SentinelView {
-  sentinels: Address[];
-  masterName: string;
-  sentinelAuth: RedisAuth;
-  /** The operators' user on the nodes (redis/users.conf's admin): SYNC, INFO, ROLE. */
-  nodeAuth: RedisAuth;
-  /**
-   * Where this host reaches a node that a Sentinel or a replica names; as named unless given. (Compose's Sentinels
-   * announce service names that only the project's network resolves: compose.ts maps them to containers.)
-   */
-  reach?: (named: Address) => Promise<Address>;
-}
-
 /**
  * Asks the Sentinels for the master and its replicas, and picks the replica to snapshot: one no Sentinel flags
  * (down, disconnected), whose link to the master is up by its own ROLE, and the most advanced. A backup never forks
- * the master: with no such replica it fails instead.
+ * the master: with no such replica it fails instead. Each node a Sentinel or a replica names is reached where the
+ * deployment says (Compose's Sentinels announce service names that only the project's network resolves).
  */
-export async function locateReplica(view: SentinelView): Promise<Located> {
+export async function locateReplica(view: DeploymentView): Promise<Located> {
   const errors: string[] = [];
-  for (const sentinel of view.sentinels) {
+  for (const sentinel of await view.sentinels()) {
     try {
       return await locateThrough(view, sentinel);
     } catch (err) {
-      errors.push(`${formatAddress(sentinel)}: ${(err as Error).message}`);
+      errors.push(`${sentinel.name}: ${(err as Error).message}`);
     }
   }
   throw new Error(`cannot find a replica to take the snapshot from (${errors.join('; ')})`);
 }
 
-async function locateThrough(view: SentinelView, sentinel: Address): Promise<Located> {
+async function locateThrough(view: DeploymentView, sentinel: Member): Promise<Located> {
   const ask = (a: Address, auth: RedisAuth, args: [string, ...string[]]) => command(a.host, a.port, auth, args);
   const master = pairs(await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'MASTER', view.masterName]));
   if (master.flags !== 'master') throw new Error(`it flags master ${view.masterName} "${master.flags ?? 'unknown'}"`);
   const masterAddress = { host: String(master.ip), port: Number(master.port) };
   const replicas = (await ask(sentinel, view.sentinelAuth, ['SENTINEL', 'REPLICAS', view.masterName])) as unknown[];
   const healthy = replicas.map(pairs).filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok');
-  const reach = view.reach ?? (async (named: Address) => named);
-  const masterAt = await reach(masterAddress);
-  const isMaster = async (named: Address) =>
-    formatAddress(await reach(named).catch(() => named)) === formatAddress(masterAt);
-  const masterInfo = String(await ask(masterAt, view.nodeAuth, ['INFO']));
+  const masterNode = await view.nodeAt(masterAddress.host, masterAddress.port);
+  if (!masterNode) throw new Error(`its master ${formatAddress(masterAddress)} is none of the deployment's nodes`);
+  const isMaster = async (named: Address) => (await view.nodeAt(named.host, named.port))?.name === masterNode.name;
+  const masterInfo = String(await ask(masterNode, view.redisAdmin, ['INFO']));
   const masterOffset = Number(/^master_repl_offset:(\d+)/m.exec(masterInfo)?.[1] ?? 0);
   const masterRunId = /^run_id:(\w+)/m.exec(masterInfo)?.[1] ?? 'unknown';
   // Each candidate's offset from its own ROLE, now (the Sentinels' figures are up to a second old): the most
@@ -67,12 +57,13 @@ async function locateThrough(view: SentinelView, sentinel: Address): Promise<Loc
   let best: { replica: Address; replicaAt: Address; offset: number } | undefined;
   for (const candidate of healthy) {
     const replica = { host: String(candidate.ip), port: Number(candidate.port) };
-    const replicaAt = await reach(replica).catch(() => undefined);
-    if (!replicaAt || (await isMaster(replica))) continue;
+    const node = await view.nodeAt(replica.host, replica.port).catch(() => undefined);
+    if (!node || node.name === masterNode.name) continue;
     // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
-    const role = await ask(replicaAt, view.nodeAuth, ['ROLE']).catch(() => undefined);
+    const role = await ask(node, view.redisAdmin, ['ROLE']).catch(() => undefined);
     if (!Array.isArray(role) || role[0] !== 'slave' || role[3] !== 'connected') continue;
     if (!(await isMaster({ host: String(role[1]), port: Number(role[2]) }))) continue;
+    const replicaAt = { host: node.host, port: node.port };
     if (!best || Number(role[4]) > best.offset) best = { replica, replicaAt, offset: Number(role[4]) };
   }
   if (best) {

@@ -5,11 +5,11 @@ import { execa } from 'execa';
 import type { StackConfig } from '../../stack/config.js';
 import { resolveCredentials } from '../../stack/helpers/credentials.js';
 import { stateLayout } from '../../stack/layout.js';
-import { command } from '../../stack/helpers/redis-probe.js';
-import { sentinelAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
+import type { DeploymentView, Member } from '../deployment/deployment.js';
+import { LocalView, type LocalStackFacts, type StackControl } from '../deployment/local.js';
 import { ArchiveError, openArchive, type OpenedArchive } from './archive.js';
-import { countDifferences, describeCounts, type KeyCounts } from './counts.js';
-import { anyNodeData, countEveryNode, countOn, startStackRedis, type StackControl } from './local.js';
+import { countDifferences, countOn, describeCounts, type KeyCounts } from './counts.js';
+import { anyNodeData, startStackRedis } from './local.js';
 import { versionProblem, type Manifest } from './manifest.js';
 import { PRE_RESTORE, replaceNodeData, rollbackNodeData } from './node-files.js';
 import { countInScratchRedis } from './scratch.js';
@@ -90,9 +90,9 @@ export async function restoreLocal(
     const { manifest, snapshot } = await verifyArchive(file, work, config.keyPrefix, log);
     // A state folder no stack has used yet (a new machine) gets its folder and credentials here.
     await mkdir(config.dir, { recursive: true, mode: 0o700 });
-    const secrets = (await resolveCredentials(config)).redis;
+    const stack: LocalStackFacts = { config, credentials: await resolveCredentials(config) };
     const running = await control.isRunning();
-    if (!force) await refuseIfHoldsData(config, secrets, running, log);
+    if (!force) await refuseIfHoldsData(stack, running, log);
     lap('verify');
     if (running) {
       log('stopping the running stack (as `npm run down` does)');
@@ -112,7 +112,7 @@ export async function restoreLocal(
         `snapshot placed on all ${nodeDirs.length} nodes; the data it replaced is kept in each one's ${PRE_RESTORE}/`,
       );
       lap('place');
-      nodes = await startAndCount(config, secrets, manifest, log);
+      nodes = await startAndCount(stack, manifest, log);
       lap('check');
     } catch (err) {
       log(`restore failed (${(err as Error).message}): putting every node's previous data back`);
@@ -132,16 +132,37 @@ export async function restoreLocal(
   }
 }
 
-async function startAndCount(config: StackConfig, secrets: RedisSecrets, manifest: Manifest, log: (m: string) => void) {
+/**
+ * Counts every node, master first (marked so), and fails unless each holds what the manifest says: the last check
+ * of a restore, the local stack's and a Compose project's.
+ */
+export async function checkEveryNode(
+  view: DeploymentView,
+  masterFirst: Member[],
+  manifest: Manifest,
+  log: (msg: string) => void,
+) {
+  const nodes: { node: string; counts: KeyCounts }[] = [];
+  for (const [i, node] of masterFirst.entries()) {
+    const counts = await countOn(node, view.redisAdmin, view.keyPrefix);
+    nodes.push({ node: `${node.name}${i === 0 ? ' (master)' : ''}`, counts });
+  }
+  const wrong = nodes.flatMap(({ node, counts }) =>
+    countDifferences(manifest.counts, counts).map((d) => `${node}: ${d}`),
+  );
+  if (wrong.length > 0) throw new Error(`the nodes do not hold what the manifest says: ${wrong.join('; ')}`);
+  for (const { node, counts } of nodes) log(`  ${node}: ${describeCounts(counts)}`);
+  return nodes;
+}
+
+async function startAndCount(stack: LocalStackFacts, manifest: Manifest, log: (m: string) => void) {
   log('starting the Redis nodes and Sentinels on the restored data');
-  const topology = await startStackRedis(config, secrets, log);
+  const topology = await startStackRedis(stack, log);
   try {
-    const nodes = await countEveryNode(topology, secrets, config.keyPrefix);
-    const wrong = nodes.flatMap(({ node, counts }) =>
-      countDifferences(manifest.counts, counts).map((d) => `${node}: ${d}`),
-    );
-    if (wrong.length > 0) throw new Error(`the nodes do not hold what the manifest says: ${wrong.join('; ')}`);
-    for (const { node, counts } of nodes) log(`  ${node}: ${describeCounts(counts)}`);
+    const view = new LocalView(stack);
+    const master = await view.master();
+    const others = (await view.nodes()).filter((node) => node.name !== master.name);
+    const nodes = await checkEveryNode(view, [master, ...others], manifest, log);
     log(`every node holds what the manifest says; the Sentinels agree on ${nodes[0]?.node ?? 'the master'}`);
     return nodes;
   } finally {
@@ -150,46 +171,25 @@ async function startAndCount(config: StackConfig, secrets: RedisSecrets, manifes
 }
 
 /** Refuses (throws) when the stack's data would be replaced: a running stack's master, or a stopped one's. */
-async function refuseIfHoldsData(
-  config: StackConfig,
-  secrets: RedisSecrets,
-  running: boolean,
-  log: (msg: string) => void,
-): Promise<void> {
+async function refuseIfHoldsData(stack: LocalStackFacts, running: boolean, log: (msg: string) => void) {
+  const view = new LocalView(stack);
+  const masterCounts = async () => countOn(await view.master(), view.redisAdmin, view.keyPrefix);
   let counts: KeyCounts | undefined;
-  if (running) {
-    const master = await sentinelMaster(config, secrets);
-    counts = await countOn(master.host, master.port, secrets, config.keyPrefix);
-  } else if (anyNodeData(config)) {
+  if (running) counts = await masterCounts();
+  else if (anyNodeData(stack.config)) {
     log('the stack is stopped: starting its Redis nodes and Sentinels alone to see what they hold');
-    const topology = await startStackRedis(config, secrets, log);
+    const topology = await startStackRedis(stack, log);
     try {
-      const master = await topology.masterAddress();
-      counts = await countOn(master.host, master.port, secrets, config.keyPrefix);
+      counts = await masterCounts();
     } finally {
       await topology.stop();
     }
   }
   if (counts && counts.persistentKeys > 0) {
     throw new Error(
-      `The ${running ? 'running' : 'stopped'} stack in ${config.dir} holds data (${describeCounts(counts)}); a ` +
+      `The ${running ? 'running' : 'stopped'} stack in ${stack.config.dir} holds data (${describeCounts(counts)}); a ` +
         "restore replaces all of it. Run again with --force to do so (what it replaces is kept in each node's " +
         `${PRE_RESTORE}/ folder until the next restore). Nothing was changed.`,
     );
   }
-}
-
-async function sentinelMaster(config: StackConfig, secrets: RedisSecrets) {
-  const errors: string[] = [];
-  for (const port of config.sentinelPorts) {
-    try {
-      const args: [string, ...string[]] = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', config.masterName];
-      const reply = await command(config.host, port, sentinelAuth(secrets), args);
-      if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };
-      errors.push(`sentinel ${port}: it does not know ${config.masterName}`);
-    } catch (err) {
-      errors.push(`sentinel ${port}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(`no Sentinel of the running stack names its master: ${errors.join('; ')}`);
 }

@@ -10,9 +10,8 @@ import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
 import { megabytes, takeBackup } from '../backup/backup.js';
 import { describeCounts } from '../backup/counts.js';
-import type { StackControl } from '../backup/local.js';
-import { deploymentName, sentinelView } from '../backup/local.js';
 import { restoreLocal } from '../backup/restore.js';
+import { LocalView, type StackControl } from '../deployment/local.js';
 
 /**
  * `npm run backup:measure [-- --purchases N]`: how long a backup and a restore take on this machine for a dataset
@@ -68,13 +67,7 @@ try {
   log(`loaded ${USERS} users, ${PRODUCTS} products, ${purchases.toLocaleString('en')} purchases`);
 
   let from = performance.now();
-  const backup = await takeBackup(sentinelView(config, stack.credentials.redis), {
-    dir: path.join(config.dir, 'backups'),
-    keep: 1,
-    keyPrefix: config.keyPrefix,
-    deployment: deploymentName(config),
-    log,
-  });
+  const backup = await takeBackup(new LocalView(stack), { dir: path.join(config.dir, 'backups'), keep: 1, log });
   const backupSeconds = seconds(from);
   const snapshotBytes = backup.manifest.files['dump.rdb'].bytes;
   from = performance.now();

@@ -3,7 +3,6 @@ import { execa } from 'execa';
 import { DOCKER } from '../../stack/compose/docker-cli.js';
 import { repoRoot } from '../../stack/layout.js';
 import { waitFor } from '../../stack/helpers/wait.js';
-import type { Address } from '../../stack/topology/probes.js';
 
 /**
  * A Compose project's containers as the operators' tools see them: its Redis nodes and Sentinels, found by the
@@ -134,19 +133,6 @@ export const names = (containers: Container[]) => containers.map((c) => c.servic
  */
 export const findNode = (nodes: Container[], host: string) =>
   nodes.find((c) => c.ip === host || c.aliases.includes(host) || c.service === host);
-
-/** findNode, or a clear failure. */
-export function nodeNamed(nodes: Container[], host: string): Container {
-  const node = findNode(nodes, host);
-  if (!node) throw new Error(`${host} is none of the project's nodes (${nodes.map((c) => c.service).join(', ')})`);
-  return node;
-}
-
-/** The address of a running container, or a clear failure. */
-export function addressOf(c: Container, port: number): Address {
-  if (!c.running || !c.ip) throw new Error(`${c.service} is not running (docker compose ps shows it)`);
-  return { host: c.ip, port };
-}
 
 /** Every container of a project (one-offs aside), whatever its state. */
 export function projectContainers(project: string): Promise<Container[]> {
