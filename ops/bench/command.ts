@@ -7,7 +7,7 @@ import { ensureBuilt } from '../../stack/helpers/build.js';
 import { installMissing, ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { freePorts } from '../../stack/helpers/ports.js';
 import { LocalStack } from '../../stack/stack.js';
-import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
+import { onStopSignal, signalExitCode } from '../../stack/supervisor/orphans.js';
 import { makeTempDir, temporaryStackConfig } from '../../stack/helpers/temporary.js';
 import type { ComposeDeployment } from '../deployment/compose.js';
 import { startComposeDeployment, type ComposeStartOptions } from '../deployment/compose-start.js';
@@ -115,11 +115,9 @@ export async function benchCommand(args: string[]): Promise<number> {
   const system = values.target === 'compose' ? await composeSystem(log) : await localSystem(log, !!profileDir);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= system.close());
-  leaveSignalsToProgram();
-  // Every SIGINT, not once: npm passes Ctrl-C on as a second one, which must not cut the teardown short.
-  process.on('SIGINT', () => {
-    log('interrupted: tearing down');
-    void close().then(() => process.exit(130));
+  onStopSignal((signal) => {
+    log(`${signal}: tearing down`);
+    void close().then(() => process.exit(signalExitCode(signal)));
   });
   try {
     const deployment = await system.start();

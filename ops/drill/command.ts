@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { ensureBuilt } from '../../stack/helpers/build.js';
 import type { StackConfig } from '../../stack/config.js';
-import { leaveSignalsToProgram } from '../../stack/supervisor/orphans.js';
+import { onStopSignal, signalExitCode } from '../../stack/supervisor/orphans.js';
 import { ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
@@ -52,11 +52,10 @@ async function localDrill(command: DrillCommand, log: (msg: string) => void): Pr
   const stack = new LocalStack(config, stackOptions);
   // restart-stack replaces the stack: whatever runs at the end is the LocalDeployment's to stop.
   const target = new LocalDeployment(stack, stackOptions);
-  // Ctrl-C stops the drill's stack in order rather than leaving its processes to a blanket SIGTERM.
-  leaveSignalsToProgram();
-  process.once('SIGINT', () => {
-    log(`SIGINT: stopping the drill stack; its state and logs stay in ${config.dir}`);
-    void target.stop().then(() => process.exit(130));
+  // Ctrl-C (or a timeout's SIGTERM) stops the drill's stack in order rather than leaving its processes behind.
+  onStopSignal((signal) => {
+    log(`${signal}: stopping the drill stack; its state and logs stay in ${config.dir}`);
+    void target.stop().then(() => process.exit(signalExitCode(signal)));
   });
   log(`drill stack in ${config.dir}, NGINX on ${stack.publicUrl}`);
   let passed = false;
@@ -73,6 +72,16 @@ async function localDrill(command: DrillCommand, log: (msg: string) => void): Pr
 
 async function composeDrill(command: DrillCommand, log: (msg: string) => void): Promise<number> {
   const { downAfterMs, failoverTimeoutMs, keep } = command;
+  // A signal while the project starts aborts the start (which takes down what it made); later, the drill.
+  const starting = new AbortController();
+  let started: ComposeDeployment | undefined;
+  let stoppedBy: NodeJS.Signals | undefined;
+  onStopSignal((signal) => {
+    log(`${signal}: taking the drill project down`);
+    stoppedBy ??= signal;
+    if (started) void started.stop().then(() => process.exit(signalExitCode(signal)));
+    else starting.abort(new Error(`${signal} while the drill project started`));
+  });
   const deployment = await startComposeDeployment({
     purpose: 'drill',
     downAfterMs,
@@ -80,11 +89,13 @@ async function composeDrill(command: DrillCommand, log: (msg: string) => void): 
     keep,
     log,
     apiEnv: DRILL_API_ENV,
+    signal: starting.signal,
+  }).catch((err: Error) => {
+    if (stoppedBy) return undefined; // the start took down what it made
+    throw err;
   });
-  process.once('SIGINT', () => {
-    log('SIGINT: taking the drill project down');
-    void deployment.stop().then(() => process.exit(130));
-  });
+  if (!deployment) return signalExitCode(stoppedBy ?? 'SIGINT');
+  started = deployment;
   let passed = false;
   try {
     passed = await drillAndReport(command, deployment, log);

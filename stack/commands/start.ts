@@ -6,10 +6,8 @@ import { ensureSystemPackages } from '../helpers/packages.js';
 import { seedDemoCatalog } from '../helpers/seed.js';
 import { LocalStack } from '../stack.js';
 import { monitoringPorts, removeRecord, runningStack, writeRecord, type StackRecord } from '../helpers/state.js';
-import { leaveSignalsToProgram } from '../supervisor/orphans.js';
+import { onStopSignal } from '../supervisor/orphans.js';
 import { printSummary } from '../helpers/summary.js';
-
-const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * `npm start` (and the background process of `npm run up`): sets up what is missing, starts the whole
@@ -63,8 +61,7 @@ export async function launchStack(config: StackConfig, background: boolean): Pro
       process.exit(0);
     })();
   };
-  leaveSignalsToProgram();
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  onStopSignal(stop);
 
   await writeRecord(config.dir, record('starting'));
   try {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 
 /**
  * Children must not outlive this process. 'exit' handlers run on a normal exit or process.exit();
@@ -19,8 +20,24 @@ export function guardAgainstOrphans(child: ChildProcess): void {
   });
 }
 
+/** The signals a program stops on in order: Ctrl-C, a service manager's or a timeout's SIGTERM, a closed terminal. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * The program stops itself, and its children in order, on every stop signal — every one, not the first only: npm
+ * passes Ctrl-C on as a second SIGINT, which must not cut a teardown short. The guard then only kills survivors
+ * at exit.
+ */
+export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
+  leaveSignalsToProgram();
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+}
+
+/** The exit status of a program stopped by a signal, as a shell reports it (130 for SIGINT, 143 for SIGTERM). */
+export const signalExitCode = (signal: NodeJS.Signals): number => 128 + (os.constants.signals[signal] ?? 0);
+
 /** The program stops its children on a signal itself: from now on the guard only kills survivors at exit. */
-export function leaveSignalsToProgram(): void {
+function leaveSignalsToProgram(): void {
   programHandlesSignals = true;
   for (const signal of FATAL_SIGNALS) process.off(signal, passSignalToChildren);
 }
