@@ -7,9 +7,6 @@ import { startTopology } from '../../stack/topology/topology.js';
 import { LocalView, type LocalStackFacts, type StackControl } from '../deployment/local.js';
 import { hasNodeData } from './node-files.js';
 
-/** How backup and restore find a local stack running, and stop and start it; a test hands them its own. */
-export type { StackControl };
-
 /** Whether any Redis node of the state folder ever ran (it has data files). */
 export const anyNodeData = (config: StackConfig) =>
   config.redisPorts.some((port) => hasNodeData(stateLayout(config.dir).redis(port).dir));

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
-import type { StackControl } from '../../ops/backup/local.js';
+import type { StackControl } from '../../ops/deployment/local.js';
 import type { StackConfig } from '../../stack/config.js';
 import { adminAuth, type RedisSecrets } from '../../stack/helpers/redis-users.js';
 import type { LocalStack } from '../../stack/stack.js';
