@@ -6,7 +6,8 @@ import { DEFAULT_OPTIONS } from '../ops/drill/options.js';
 import { renderMarkdown } from '../ops/drill/report.js';
 import { engineForTests } from './helpers/compose-run.js';
 
-// compose up ~50 s (minutes when the API image must be rebuilt), one pause-master cycle ~30 s, down ~5 s.
+// compose up ~50 s (minutes when the API image must be rebuilt), one pause-master cycle ~30 s, one
+// replica-down-during-failover cycle ~30 s, down ~5 s.
 t.setTimeout(600_000);
 
 t.test('the drill on a Compose project of its own: docker pause of the master, every invariant holds', async (t) => {
@@ -31,4 +32,21 @@ t.test('the drill on a Compose project of its own: docker pause of the master, e
   t.match(report.cycles[0]?.actions[0]?.what, /^docker pause redis-\d/, 'the master paused by docker pause');
   t.ok(report.cycles[0]?.healed, 'healed', { notes: report.cycles[0]?.notes });
   for (const i of report.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
+
+  // The old master and a replica were down while the Sentinels promoted the last node: each container, started
+  // again, must take the role the Sentinels give it before Redis starts, not the one its config kept.
+  const second = await runDrill({ ...DEFAULT_OPTIONS, fault: 'replica-down-during-failover' }, deployment, log);
+  t.comment(renderMarkdown(second));
+  const cycle = second.cycles[0];
+  const promoted = cycle?.newMasterHost;
+  t.ok(promoted, 'the Sentinels promoted the last node', { notes: cycle?.notes });
+  t.ok(cycle?.healed, 'healed', { notes: cycle?.notes });
+  const stopped = (cycle?.actions ?? []).flatMap(({ what }) => /^SIG(?:TERM|KILL) (redis-\d)/.exec(what)?.[1] ?? []);
+  t.equal(stopped.length, 2, 'a replica and the master were stopped', { actions: cycle?.actions });
+  for (const node of stopped) {
+    const logs = await deployment.project.logs(node, 200);
+    const lines = logs.split('\n').filter((line) => line.includes('evergreen: '));
+    t.match(lines.at(-1), `${node} starts as a replica of ${promoted}, the master the Sentinels name`, node, { lines });
+  }
+  for (const i of second.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
 });
