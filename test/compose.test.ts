@@ -420,3 +420,27 @@ t.test("a kept config gets its credential lines renewed, in the shell as in the 
 
 /** docker/redis-node.sh's pattern of a credential line, read from the script itself. */
 const REDIS_NODE_PATTERN = /install_config \S+ "\$conf" '([^']+)'/.exec(read('docker/redis-node.sh'))?.[1] ?? 'missing';
+
+t.test('API instances, Redis nodes and Sentinels keep fixed addresses, in every node and Sentinel', async (t) => {
+  // A Sentinel that re-resolved a restarted node's name to another node's old address, or stalled on a lookup
+  // of a stopped container's name, failed over late (docs/operations.md, Docker Compose).
+  const file = resolved(t.testdir(), { COMPOSE_SUBNET_PREFIX: '10.9.8' });
+  const range = file.networks?.default?.ipam?.config?.[0];
+  t.equal(range?.subnet, '10.9.8.0/24', 'the subnet follows COMPOSE_SUBNET_PREFIX');
+  t.equal(range?.ip_range, '10.9.8.128/25', 'addresses are handed out from the upper half only');
+  const fixed = new Map<string, string>();
+  for (const [name] of [...named('api-'), ...named('redis-'), ...named('sentinel-')]) {
+    const networks = file.services[name]?.networks;
+    const address = networks && !Array.isArray(networks) ? networks.default?.ipv4_address : undefined;
+    t.match(address, /^10\.9\.8\.(\d+)$/, `${name} has a fixed address on the subnet`);
+    t.ok(Number(address?.split('.')[3]) < 128, `${name}'s address is below the range handed out`, { address });
+    fixed.set(name, address ?? '');
+  }
+  t.equal(new Set(fixed.values()).size, fixed.size, 'no two services share an address');
+  const nodesAndSentinels = [...named('redis-'), ...named('sentinel-')].map(([name]) => name);
+  const hosts = nodesAndSentinels.map((name) => `${name}:${fixed.get(name)}`).sort();
+  for (const name of nodesAndSentinels) {
+    t.same([...(file.services[name]?.extra_hosts ?? [])].sort(), hosts, `${name}'s /etc/hosts names them all`);
+  }
+});
+

@@ -25,11 +25,14 @@ export interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   restart?: string;
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
+  extra_hosts?: string[];
 }
 
 export interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } }>;
 }
 
 /** compose.yml as Compose reads it: YAML merge keys (<<) resolved, ${...} left as written. */
