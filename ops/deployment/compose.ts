@@ -53,7 +53,7 @@ export class ComposeDeployment implements Deployment {
   readonly apiRunner = 'the evergreen-api image';
   readonly verbs = { pause: 'docker pause', resume: 'docker unpause' };
   /** Known before a project is started, so that a drill refuses a fault it cannot inject up front. */
-  static readonly CAPABILITIES: ReadonlySet<Capability> = new Set();
+  static readonly CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['restart-whole']);
   readonly capabilities = ComposeDeployment.CAPABILITIES;
 
   constructor(
@@ -196,8 +196,17 @@ export class ComposeDeployment implements Deployment {
     });
   }
 
-  restartWhole(): Promise<void> {
-    return Promise.reject(new Error('a Compose deployment is not restarted whole by the drill'));
+  /**
+   * `docker-compose stop` (in reverse order of depends_on), then `up` of the same services on the same containers
+   * and volumes, in depends_on order, until each is healthy: what an operator's stop and start of a host does.
+   */
+  async restartWhole(stopped: (ms: number) => void): Promise<void> {
+    const services = [...new Set((await projectContainers(this.project.name)).map((c) => c.service))];
+    const stopping = Date.now();
+    await this.project.compose(['stop']);
+    stopped(Date.now() - stopping);
+    await this.project.compose(['up', '--detach', '--no-build', ...services]);
+    await this.project.waitHealthy(services);
   }
 
   /** Unpauses what is paused and starts what is stopped: NGINX, the API instances, the nodes, the Sentinels. */

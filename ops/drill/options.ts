@@ -94,7 +94,7 @@ export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--
   --down-after-ms     Sentinel down-after-milliseconds of the drill's own stack (default 5000)
   --failover-timeout-ms  Sentinel failover-timeout of the drill's own stack (default 10000)
   --target            local: a stack of its own on free ports (default);
-                      compose: a Compose project of its own (docker pause/kill/start; no crash-* or restart-stack)
+                      compose: a Compose project of its own (docker pause/kill/start; no crash-*)
   --json              also write the report as JSON to FILE
   --keep              keep the drill stack's data and logs, or the Compose project (the local stack's are always
                       kept when an invariant fails)`;
