@@ -443,4 +443,3 @@ t.test('API instances, Redis nodes and Sentinels keep fixed addresses, in every 
     t.same([...(file.services[name]?.extra_hosts ?? [])].sort(), hosts, `${name}'s /etc/hosts names them all`);
   }
 });
-
