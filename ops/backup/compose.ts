@@ -69,7 +69,8 @@ export async function restoreCompose(
       throw err;
     }
   } finally {
-    await rm(work, { recursive: true, force: true });
+    // A refused archive's extraction may still be closing a file it wrote (tar rejects first): ENOTEMPTY, retried.
+    await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 

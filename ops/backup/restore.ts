@@ -128,7 +128,8 @@ export async function restoreLocal(
     lap('restart');
     return { manifest, nodes, restarted: running, seconds };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    // A refused archive's extraction may still be closing a file it wrote (tar rejects first): ENOTEMPTY, retried.
+    await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 
