@@ -7,7 +7,7 @@ import { renderMarkdown } from '../ops/drill/report.js';
 import { engineForTests } from './helpers/compose-run.js';
 
 // compose up ~50 s (minutes when the API image must be rebuilt), one pause-master cycle ~30 s, one
-// replica-down-during-failover cycle ~30 s, down ~5 s.
+// replica-down-during-failover cycle ~30 s, one restart-stack cycle ~50 s, down ~5 s.
 t.setTimeout(600_000);
 
 t.test('the drill on a Compose project of its own: docker pause of the master, every invariant holds', async (t) => {
@@ -49,4 +49,18 @@ t.test('the drill on a Compose project of its own: docker pause of the master, e
     t.match(lines.at(-1), `${node} starts as a replica of ${promoted}, the master the Sentinels name`, node, { lines });
   }
   for (const i of second.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
+
+  // Every service stopped under load and brought up again on the same volumes: nothing acknowledged is lost.
+  const third = await runDrill({ ...DEFAULT_OPTIONS, fault: 'restart-stack' }, deployment, log);
+  t.comment(renderMarkdown(third));
+  const restart = third.cycles[0];
+  const said = (restart?.actions ?? []).map(({ what }) => what);
+  t.ok(
+    said.some((what) => /^the stack serves again/.test(what)),
+    'the project served again after the stop',
+    { said },
+  );
+  t.ok(restart?.healed, 'healed', { notes: restart?.notes });
+  t.ok((restart?.acknowledged ?? 0) > 0, 'purchases were acknowledged in the cycle', { cycle: restart });
+  for (const i of third.invariants) t.ok(i.pass, `${i.id}. ${i.name}`, { counts: i.counts, examples: i.examples });
 });
