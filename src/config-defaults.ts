@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import envSchema from 'env-schema';
 import { Type, type TObject, type Static } from '@sinclair/typebox';
 
@@ -36,9 +36,47 @@ export function adminAccount(username: string | undefined, password: string | un
   return username && password ? { username, password } : undefined;
 }
 
+/** Unset, as readEnv has it: an empty value (as in a .env copied from .env.example) means unset. */
+const isUnset = (value: string | undefined): value is undefined | '' => value === undefined || value === '';
+
+/**
+ * `source` with each of `names` that has `NAME_FILE` set read from that file (the Docker convention: Docker
+ * secrets arrive as files under /run/secrets/). The value is the file's content with one trailing newline (`\n` or
+ * `\r\n`, as `echo` leaves) removed, nothing else trimmed; an empty file is an empty value, so unset. Both `NAME`
+ * and `NAME_FILE` set, or a file that cannot be read, throws `fail(message)` naming the variable and the path,
+ * never the content.
+ */
+export function withSecretFiles(
+  source: Record<string, string | undefined>,
+  names: readonly string[],
+  fail: (message: string) => Error,
+): Record<string, string | undefined> {
+  const resolved = { ...source };
+  for (const name of names) {
+    const fileVariable = `${name}_FILE`;
+    const file = source[fileVariable];
+    if (isUnset(file)) continue;
+    if (!isUnset(source[name])) {
+      throw fail(`Invalid configuration: ${name} and ${fileVariable} are both set; set only one of them`);
+    }
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw fail(`Invalid configuration: ${fileVariable} is ${file}, which cannot be read (${reason})`);
+    }
+    resolved[name] = content.replace(/\r?\n$/, '');
+  }
+  return resolved;
+}
+
 /**
  * The environment validated against `schema`: a .env file (`dotenv`, when given and present) fills gaps without
  * overriding what the environment has, and an empty value (as in a .env copied from .env.example) means unset.
+ * Each of `secretFiles` may come from a file instead, named by `NAME_FILE` (withSecretFiles); the value read is
+ * validated as if set directly. Other variables (`*_FILE` ones included) that the schema does not name are
+ * dropped, not refused: env-schema sets additionalProperties false and its Ajv removes additional properties.
  * A bad value throws `fail(message)`, naming the variable.
  */
 export function readEnv<S extends TObject>(
@@ -46,9 +84,11 @@ export function readEnv<S extends TObject>(
   source: Record<string, string | undefined>,
   dotenv: string | undefined,
   fail: (message: string) => Error,
+  secretFiles: readonly string[] = [],
 ): Static<S> {
   if (dotenv && source === process.env && existsSync(dotenv)) process.loadEnvFile(dotenv);
-  const data = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const resolved = withSecretFiles(source, secretFiles, fail);
+  const data = Object.fromEntries(Object.entries(resolved).filter(([, value]) => !isUnset(value)));
   try {
     return envSchema<Static<S>>({ schema, data, env: false, dotenv: false });
   } catch (err) {

@@ -6,6 +6,13 @@ import { MAX_PASSWORD_BYTES } from './schemas/users.js';
 
 const DEV_JWT_SECRET = 'evergreen-dev-secret-change-me-0123456789';
 
+/**
+ * The settings that may also be given as `X_FILE`, the path of a file holding the value (readEnv): the secrets,
+ * because Docker secrets (e.g. on Swarm) arrive as files under /run/secrets/, not as variables. Only these: the
+ * other settings are not secret and stay plain variables.
+ */
+export const SECRET_FILE_SETTINGS = ['JWT_SECRET', 'REDIS_PASSWORD', 'SENTINEL_PASSWORD', 'ADMIN_PASSWORD'] as const;
+
 const PositiveInt = (def: number, max = 2 ** 31) => Type.Integer({ minimum: 1, maximum: max, default: def });
 
 export const EnvSchema = Type.Object({
@@ -120,9 +127,18 @@ function parseHostPorts(list: string): HostPort[] {
   });
 }
 
-/** Validates the environment (a .env file may fill gaps; the real environment wins) and shapes it. */
+/**
+ * Validates the environment (a .env file may fill gaps; the real environment wins; SECRET_FILE_SETTINGS may come
+ * from files) and shapes it.
+ */
 export function loadConfig(source: Record<string, string | undefined> = process.env, dotenv = true): Config {
-  const env: Env = readEnv(EnvSchema, source, dotenv ? '.env' : undefined, (message) => new ConfigError(message));
+  const env: Env = readEnv(
+    EnvSchema,
+    source,
+    dotenv ? '.env' : undefined,
+    (message) => new ConfigError(message),
+    SECRET_FILE_SETTINGS,
+  );
   if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET must be set to a secret of 32+ characters when NODE_ENV=production',
