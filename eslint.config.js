@@ -38,13 +38,18 @@ export default defineConfig(
           zones: [
             {
               target: './src',
-              from: ['./stack', './ops', './test', './grafana'],
+              from: ['./stack', './swarm', './ops', './test', './grafana'],
               message: 'The service (src/) is deployed alone: it never imports the runtime, the tools or the tests.',
             },
             {
               target: './stack',
+              from: ['./swarm', './ops', './test'],
+              message: "The local runtime (stack/) never imports the Swarm runtime, the operators' tools or the tests.",
+            },
+            {
+              target: './swarm',
               from: ['./ops', './test'],
-              message: "The local runtime (stack/) never imports the operators' tools (ops/) or the tests.",
+              message: "The Swarm runtime (swarm/) never imports the operators' tools (ops/) or the tests.",
             },
             { target: './ops', from: './test', message: 'The tools never import the tests.' },
           ],

@@ -16,3 +16,11 @@ install_config() {
   mv "$2.tmp" "$2"
   rm -f "$1"
 }
+
+# Docker secrets (Swarm): each file /run/secrets/NAME, NAME an environment variable's name, becomes $NAME.
+# Compose passes the same values as variables and mounts no such files.
+for secret in /run/secrets/*; do
+  name=${secret##*/}
+  case "$name" in '*' | *[!A-Z0-9_]* | [0-9]*) continue ;; esac
+  export "$name=$(cat "$secret")"
+done

@@ -7,12 +7,12 @@ import { buildStandInImages } from '../../stack/compose/images.js';
 import { ComposeProject } from '../../stack/compose/project.js';
 import { freePorts } from '../../stack/helpers/ports.js';
 import { adminAuth, generateRedisSecrets, secretsEnv, sentinelAuth } from '../../stack/helpers/redis-users.js';
+import { freeSubnetPrefix } from '../../stack/helpers/subnet.js';
 import { makeTempDir } from '../../stack/helpers/temporary.js';
 import { waitFor } from '../../stack/helpers/wait.js';
 import { ComposeDeployment } from './compose.js';
 import { projectContainers } from './compose-containers.js';
 import { OverriddenProject, writeNginxOverride } from './compose-override.js';
-import { freeSubnetPrefix } from './subnet.js';
 
 /** What a tool's own project runs: the Redis tier, the API instances and NGINX (no monitoring, no Grafana). */
 const SERVICES = ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'api-1', 'api-2', 'nginx'];
