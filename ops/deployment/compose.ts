@@ -20,7 +20,14 @@ import {
   SENTINEL_PORT,
   type Container,
 } from './compose-containers.js';
-import { masterBySentinels, masterNamedBy, type Capability, type Deployment, type Member } from './deployment.js';
+import {
+  masterBySentinels,
+  waitForReplicaByRole,
+  waitForSentinelsToSwitch,
+  type Capability,
+  type Deployment,
+  type Member,
+} from './deployment.js';
 
 const API_PORT = 3000;
 const POLL_MS = 250;
@@ -53,7 +60,7 @@ export class ComposeDeployment implements Deployment {
   readonly apiRunner = 'the evergreen-api image';
   readonly verbs = { pause: 'docker pause', resume: 'docker unpause' };
   /** Known before a project is started, so that a drill refuses a fault it cannot inject up front. */
-  static readonly CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['restart-whole']);
+  static readonly CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['restart-whole', 'hold-down']);
   readonly capabilities = ComposeDeployment.CAPABILITIES;
 
   constructor(
@@ -172,28 +179,12 @@ export class ComposeDeployment implements Deployment {
     await waitFor(`${name} to answer`, START_TIMEOUT_MS, () => this.answers(name));
   }
 
-  async waitForFailover(old: string, timeoutMs: number): Promise<Member> {
-    return waitFor(`every running Sentinel to name one master other than ${old}`, timeoutMs, async () => {
-      const running = await this.sentinels();
-      const named = await Promise.all(running.map((s) => masterNamedBy(this, s).catch(() => undefined)));
-      const names = new Set(named.map((m) => m?.name));
-      const [first] = named;
-      if (!first || names.has(old) || names.size > 1) throw new Error(`they name ${[...names].join(', ')}`);
-      return first;
-    });
+  waitForFailover(old: string, timeoutMs: number): Promise<Member> {
+    return waitForSentinelsToSwitch(this, old, timeoutMs);
   }
 
-  async waitForReplicaOf(name: string, master: string, timeoutMs: number): Promise<void> {
-    await waitFor(`${name} to replicate ${master} with the link up`, timeoutMs, async () => {
-      const node = (await this.nodes()).find((n) => n.name === name);
-      if (!node) throw new Error(`no ${name}`);
-      const role = await command(node.host, node.port, this.redisAdmin, ['ROLE']);
-      // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
-      const ok = Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected';
-      if (!ok || (await this.nodeAt(String(role[1])))?.name !== master) {
-        throw new Error(`ROLE says ${JSON.stringify(role)}`);
-      }
-    });
+  waitForReplicaOf(name: string, master: string, timeoutMs: number): Promise<void> {
+    return waitForReplicaByRole(this, name, master, timeoutMs);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { command } from '../../stack/helpers/redis-probe.js';
+import { waitFor } from '../../stack/helpers/wait.js';
 import type { RedisAuth } from '../../stack/helpers/redis-users.js';
 import type { Address } from '../../stack/topology/probes.js';
 
@@ -13,16 +14,18 @@ export interface Member {
 /**
  * What a kind of deployment can do beyond pause, kill and start of a member, for the faults that need it:
  * `supervisor` (a local supervisor restarts what crashes, and times it by pid), `restart-whole` (all of it
- * stopped and started again from the same data).
+ * stopped and started again from the same data), `hold-down` (a killed member stays down until start: an
+ * orchestrator restarts it by itself), `hosts` (members on hosts of their own that can be lost, frozen, cut off
+ * or drained: a HostControl).
  */
-export type Capability = 'supervisor' | 'restart-whole';
+export type Capability = 'supervisor' | 'restart-whole' | 'hold-down' | 'hosts';
 
 /**
  * A running Evergreen as every tool sees it — the local stack, a Compose project —, answering the questions
  * every tool asks without touching anything: backup and bench need no more. Each kind is one file beside this one.
  */
 export interface DeploymentView {
-  readonly kind: 'local' | 'compose';
+  readonly kind: 'local' | 'compose' | 'swarm';
   /** Where it runs, for a report: the local stack's folder, the Compose project's name. */
   readonly where: string;
   /** How the API instances run (dist, tsx, the Compose image). */
@@ -46,8 +49,35 @@ export interface DeploymentView {
   nodeAt(host: string, port: number): Promise<Member | undefined>;
 }
 
+/** The hosts a deployment spreads over, each of which can fail as a whole (Swarm: a node). */
+export interface HostControl {
+  /** Every host, by name. */
+  hosts(): string[];
+  /** The host a member (redis-2, sentinel-2, api@…) runs on now. */
+  hostOf(member: string): Promise<string>;
+  /** Power lost: the host and everything on it stop at once. */
+  kill(host: string): Promise<void>;
+  /** Powered on again: resolves once it is back in the cluster. */
+  start(host: string): Promise<void>;
+  /** Frozen (no CPU, connections held open) until thaw. */
+  freeze(host: string): Promise<void>;
+  thaw(host: string): Promise<void>;
+  /** Cut off from every other host, both ways (this machine still reaches it), until reconnect. */
+  cutOff(host: string): Promise<void>;
+  reconnect(host: string): Promise<void>;
+  /** Planned maintenance: the orchestrator stops its tasks and moves what may move, until activate. */
+  drain(host: string): Promise<void>;
+  activate(host: string): Promise<void>;
+  /** A rolling upgrade of the API instances to a new image tag; resolves with the tag once it is done. */
+  upgradeApi(): Promise<string>;
+  /** Each service's running tasks, as `service@host`, sorted: what the orchestrator did shows in the changes. */
+  placement(): Promise<string[]>;
+}
+
 /** A deployment a tool may also break and heal: the drill's. */
 export interface Deployment extends DeploymentView {
+  /** With the `hosts` capability. */
+  readonly hosts?: HostControl;
   readonly downAfterMs: number;
   readonly failoverTimeoutMs: number;
   readonly capabilities: ReadonlySet<Capability>;
@@ -112,4 +142,48 @@ export async function masterBySentinels(view: DeploymentView): Promise<Member> {
     }
   }
   throw new Error(`no Sentinel names a master: ${problems.join('; ')}`);
+}
+
+/**
+ * Resolves with the new master once the Sentinels that answer — a majority of them at least — all name one
+ * master other than `old` (a Sentinel on a lost or frozen host does not answer; `sentinels` narrows who is asked,
+ * e.g. the majority side of a partition).
+ */
+export function waitForSentinelsToSwitch(
+  view: DeploymentView,
+  old: string,
+  timeoutMs: number,
+  sentinels: () => Promise<Member[]> = () => view.sentinels(),
+): Promise<Member> {
+  return waitFor(`the Sentinels to name one master other than ${old}`, timeoutMs, async () => {
+    const asked = await sentinels();
+    const named = (await Promise.all(asked.map((s) => masterNamedBy(view, s).catch(() => undefined)))).filter(
+      (m): m is Member => m !== undefined,
+    );
+    const names = new Set(named.map((m) => m.name));
+    const [first] = named;
+    if (!first || names.has(old) || names.size > 1 || named.length < Math.floor(asked.length / 2) + 1) {
+      throw new Error(`${named.length} of ${asked.length} answer, naming ${[...names].join(', ') || 'none'}`);
+    }
+    return first;
+  });
+}
+
+/** Resolves once the node's ROLE says it replicates `master` with the link up. */
+export async function waitForReplicaByRole(
+  view: DeploymentView,
+  name: string,
+  master: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(`${name} to replicate ${master} with the link up`, timeoutMs, async () => {
+    const node = (await view.nodes()).find((n) => n.name === name);
+    if (!node) throw new Error(`no ${name}`);
+    const role = await command(node.host, node.port, view.redisAdmin, ['ROLE']);
+    // A replica's ROLE: ['slave', masterHost, masterPort, 'connected' once synced, offset].
+    const ok = Array.isArray(role) && role[0] === 'slave' && role[3] === 'connected';
+    if (!ok || (await view.nodeAt(String(role[1]), Number(role[2])))?.name !== master) {
+      throw new Error(`ROLE says ${JSON.stringify(role)}`);
+    }
+  });
 }

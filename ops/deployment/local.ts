@@ -120,7 +120,9 @@ export class LocalDeployment extends LocalView implements Deployment {
   ) {
     super(current);
     this.all = [current];
-    this.capabilities = new Set<Capability>(options ? ['supervisor', 'restart-whole'] : ['supervisor']);
+    this.capabilities = new Set<Capability>(
+      options ? ['supervisor', 'restart-whole', 'hold-down'] : ['supervisor', 'hold-down'],
+    );
   }
 
   /** The stack that runs now (restart-whole replaces it), for the faults only a supervised stack has. */

@@ -10,6 +10,7 @@ import { ComposeDeployment } from '../deployment/compose.js';
 import { startComposeDeployment } from '../deployment/compose-start.js';
 import type { Deployment } from '../deployment/deployment.js';
 import { LocalDeployment } from '../deployment/local.js';
+import { startSwarmDeployment, SwarmDeployment } from '../deployment/swarm.js';
 import { runDrill } from './drill.js';
 import { refusedFaults } from './faults.js';
 import { DRILL_USAGE, DrillUsageError, faultSequence, parseDrillArgs, type DrillCommand } from './options.js';
@@ -20,8 +21,8 @@ export const DRILL_API_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', LOG
 
 /**
  * `npm run drill`: a deployment of its own — a LocalStack (fresh temp folder, free ports below 32768, its own
- * secrets), or a Compose project (its own name, port, secrets and volumes) — so a developer's running system is
- * never touched; the drill; the report. Resolves with the exit code.
+ * secrets), a Compose project (its own name, port, secrets and volumes), or a swarm (its own nodes) — so a
+ * developer's running system is never touched; the drill; the report. Resolves with the exit code.
  */
 export async function drillCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -31,9 +32,12 @@ export async function drillCommand(args: string[]): Promise<number> {
   let command;
   try {
     command = parseDrillArgs(args);
-    const kind = { kind: command.target, capabilities: ComposeDeployment.CAPABILITIES };
-    const refused = command.target === 'compose' ? refusedFaults(kind, faultSequence(command.options)) : [];
-    if (refused.length > 0) throw new DrillUsageError(`--target compose: ${refused.join('; ')}`);
+    const capabilities = { compose: ComposeDeployment.CAPABILITIES, swarm: SwarmDeployment.CAPABILITIES }[
+      command.target as 'compose' | 'swarm'
+    ];
+    const kind = { kind: command.target, capabilities };
+    const refused = capabilities ? refusedFaults(kind, faultSequence(command.options)) : [];
+    if (refused.length > 0) throw new DrillUsageError(`--target ${command.target}: ${refused.join('; ')}`);
   } catch (err) {
     if (!(err instanceof DrillUsageError)) throw err;
     console.error(`${err.message}\n${DRILL_USAGE}`);
@@ -41,6 +45,7 @@ export async function drillCommand(args: string[]): Promise<number> {
   }
   const startedAt = Date.now();
   const log = (msg: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  if (command.target === 'swarm') return swarmDrill(command, log);
   return command.target === 'compose' ? composeDrill(command, log) : localDrill(command, log);
 }
 
@@ -96,6 +101,31 @@ async function composeDrill(command: DrillCommand, log: (msg: string) => void): 
   });
   if (!deployment) return signalExitCode(stoppedBy ?? 'SIGINT');
   started = deployment;
+  let passed = false;
+  try {
+    passed = await drillAndReport(command, deployment, log);
+  } finally {
+    await deployment.stop();
+  }
+  return passed ? 0 : 1;
+}
+
+async function swarmDrill(command: DrillCommand, log: (msg: string) => void): Promise<number> {
+  const { downAfterMs, failoverTimeoutMs, keep } = command;
+  const apiEnv = DRILL_API_ENV;
+  const deployment = await startSwarmDeployment({
+    purpose: 'drill',
+    nodes: 3,
+    downAfterMs,
+    failoverTimeoutMs,
+    apiEnv,
+    keep,
+    log,
+  });
+  onStopSignal((signal) => {
+    log(`${signal}: removing the drill swarm`);
+    void deployment.stop().then(() => process.exit(signalExitCode(signal)));
+  });
   let passed = false;
   try {
     passed = await drillAndReport(command, deployment, log);

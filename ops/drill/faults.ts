@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Capability, Deployment, Member } from '../deployment/deployment.js';
 import { CRASH_FAULTS } from './crash-faults.js';
+import { HOST_FAULTS } from './host-faults.js';
 import { Recorder, switchAway, type FaultContext, type FaultDefinition, type FaultRun } from './fault-run.js';
 import { MIXED_FAULTS, type ConcreteFault, type FaultName } from './options.js';
 import { restartStack } from './restart-stack.js';
@@ -22,6 +23,8 @@ export function refusedFaults(
 const NEEDS: Record<Capability, string> = {
   supervisor: "a supervisor of the drill's own that restarts a crashed process",
   'restart-whole': 'the whole deployment stopped and started again by the drill',
+  'hold-down': 'a killed member that stays down until the drill starts it (an orchestrator restarts it at once)',
+  hosts: 'hosts of their own to lose, freeze, cut off or drain',
 };
 
 /**
@@ -49,6 +52,7 @@ const ACTIONS: Record<ConcreteFault, FaultDefinition> = {
   },
 
   'kill-master': {
+    needs: 'hold-down',
     run: async (ctx, run) => {
       const master = await ctx.deployment.master();
       run.act(`SIGKILL ${master.name}`);
@@ -67,6 +71,7 @@ const ACTIONS: Record<ConcreteFault, FaultDefinition> = {
   },
 
   'kill-api': {
+    needs: 'hold-down',
     run: async (ctx, run) => {
       const apis = await ctx.deployment.apis();
       const api = apis[ctx.cycle % apis.length];
@@ -79,6 +84,7 @@ const ACTIONS: Record<ConcreteFault, FaultDefinition> = {
   },
 
   'restart-all': {
+    needs: 'hold-down',
     run: async (ctx, run) => {
       const nodes = await ctx.deployment.nodes();
       run.act(`SIGTERM ${nodes.map((node) => node.name).join(', ')}`);
@@ -113,9 +119,11 @@ const ACTIONS: Record<ConcreteFault, FaultDefinition> = {
   ...CRASH_FAULTS,
 
   // One replica short when the master dies: the Sentinels must promote the last one, and both must rejoin it.
-  'replica-down-during-failover': { run: replicaDownDuringFailover },
+  'replica-down-during-failover': { needs: 'hold-down', run: replicaDownDuringFailover },
 
   'restart-stack': { needs: 'restart-whole', run: restartStack },
+
+  ...HOST_FAULTS,
 };
 
 async function replicaDownDuringFailover(ctx: FaultContext, run: Recorder): Promise<void> {

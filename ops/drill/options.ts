@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../../src/config-defaults.js';
 
-/** The faults a drill can inject, always on the current master (or its replicas, an API, a Sentinel, NGINX). */
+/**
+ * The faults a drill can inject, always on the current master (or its replicas, an API, a Sentinel, NGINX, or
+ * the host that holds the master: the *-node faults).
+ */
 export const FAULTS = [
   'pause-master',
   'kill-master',
@@ -16,6 +19,11 @@ export const FAULTS = [
   'crash-nginx',
   'replica-down-during-failover',
   'restart-stack',
+  'kill-node',
+  'freeze-node',
+  'partition-node',
+  'drain-node',
+  'upgrade-api',
   'mixed',
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
@@ -71,8 +79,8 @@ export interface DrillCommand {
   options: DrillOptions;
   downAfterMs: number;
   failoverTimeoutMs: number;
-  /** local: a stack of its own on free ports; compose: a Compose project of its own. */
-  target: 'local' | 'compose';
+  /** local: a stack of its own on free ports; compose: a Compose project of its own; swarm: a swarm of its own. */
+  target: 'local' | 'compose' | 'swarm';
   json: string | undefined;
   /** Keep the drill stack's state folder (data, logs) even when the drill passes. */
   keep: boolean;
@@ -84,7 +92,7 @@ export class DrillUsageError extends Error {
 
 export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--cycles N]
                       [--pause-seconds X | FROM:TO:STEP] [--down-after-ms N] [--failover-timeout-ms N]
-                      [--target local] [--json FILE] [--keep]
+                      [--target local|compose|swarm] [--json FILE] [--keep]
   --fault             ${FAULTS.join(', ')} (default pause-master);
                       a comma-separated list runs one cycle of each in order (e.g. kill-master,restart-stack);
                       mixed draws at random from every fault but restart-stack
@@ -94,7 +102,9 @@ export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--
   --down-after-ms     Sentinel down-after-milliseconds of the drill's own stack (default 5000)
   --failover-timeout-ms  Sentinel failover-timeout of the drill's own stack (default 10000)
   --target            local: a stack of its own on free ports (default);
-                      compose: a Compose project of its own (docker pause/kill/start; no crash-*)
+                      compose: a Compose project of its own (docker pause/kill/start; no crash-*);
+                      swarm: a swarm of its own, three Docker-in-Docker nodes (the *-node faults, upgrade-api,
+                      and the pause faults: Swarm restarts a killed task, so no kill-* or crash-*)
   --json              also write the report as JSON to FILE
   --keep              keep the drill stack's data and logs, or the Compose project (the local stack's are always
                       kept when an invariant fails)`;
@@ -122,8 +132,8 @@ export function parseDrillArgs(args: string[]): DrillCommand {
   }
   const faults = parseFaults(values.fault);
   const target = values.target;
-  if (target !== 'local' && target !== 'compose') {
-    throw new DrillUsageError(`--target: "${target}" is neither local nor compose`);
+  if (target !== 'local' && target !== 'compose' && target !== 'swarm') {
+    throw new DrillUsageError(`--target: "${target}" is none of local, compose, swarm`);
   }
   const pauses = values['pause-seconds'];
   return {
