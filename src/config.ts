@@ -67,6 +67,9 @@ export const EnvSchema = Type.Object({
   WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 1 }),
   WAIT_TIMEOUT_MS: PositiveInt(500),
   BODY_LIMIT_BYTES: PositiveInt(16384),
+  // On SIGTERM, keep serving this long before closing: a proxy that learns of the stop from DNS (NGINX on Swarm
+  // re-reads it every second) stops sending first, so no request meets a closing connection. 0: close at once.
+  SHUTDOWN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 0 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -83,6 +86,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: string;
   bodyLimit: number;
+  /** How long the server keeps serving after SIGTERM before it closes. */
+  shutdownDelayMs: number;
   /** Origins that get CORS headers; empty: CORS is off. */
   corsOrigins: string[];
   redis: {
@@ -160,6 +165,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     // A browser sends its Origin in lower case.
     corsOrigins: env.CORS_ORIGINS?.toLowerCase().split(',') ?? [],
     redis: {

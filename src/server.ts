@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './app.js';
@@ -14,9 +15,13 @@ try {
 
 const app = await buildApp(config);
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+// Past the shutdown delay, requests in flight get 10 s to finish before the process exits regardless.
+closeWithGrace({ delay: config.shutdownDelayMs + 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an unexpected error');
-  else app.log.info({ signal }, 'shutting down');
+  else if (config.shutdownDelayMs > 0) {
+    app.log.info({ signal, delayMs: config.shutdownDelayMs }, 'shutting down: serving on until the proxies let go');
+    await sleep(config.shutdownDelayMs);
+  } else app.log.info({ signal }, 'shutting down');
   await app.close();
 });
 

@@ -9,7 +9,7 @@ import { swarmNodeRunArgs } from '../stack/compose/swarm-images.js';
 import { repoRoot } from '../stack/layout.js';
 import { freePorts } from '../stack/helpers/ports.js';
 import { freeSubnetPrefix } from '../stack/helpers/subnet.js';
-import { waitFor } from '../stack/helpers/wait.js';
+import { expectStatus, waitFor } from '../stack/helpers/wait.js';
 import { startEdge } from './edge.js';
 import {
   CHECKOUT_IN_NODE,
@@ -159,10 +159,7 @@ async function ensureRegistry(r: SwarmRecord): Promise<void> {
   } else if (state !== 'running') {
     await execa(DOCKER, ['start', container]);
   }
-  await waitFor('the registry', 30_000, async () => {
-    const res = await fetch(`http://127.0.0.1:${r.registryPort}/v2/`, { signal: AbortSignal.timeout(1000) });
-    if (!res.ok) throw new Error(`answered ${res.status}`);
-  });
+  await waitFor('the registry', 30_000, () => expectStatus(`http://127.0.0.1:${r.registryPort}/v2/`, 200));
 }
 
 /** The images to push: the core ones, the monitoring ones when asked, Grafana only when this host has it. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '../stack/helpers/wait.js';
+import { expectStatus, waitFor } from '../stack/helpers/wait.js';
 import { askManagers } from './node-docker.js';
 import { STACK, type SwarmLayout } from './layout.js';
 
@@ -50,11 +50,6 @@ export async function waitConverged(
 
 /** Resolves once the edge answers a public API route (through some node's NGINX and an API instance). */
 export async function waitServing(r: SwarmLayout & { httpPort: number }, timeoutMs = 120_000): Promise<void> {
-  await waitFor(`the API through http://127.0.0.1:${r.httpPort}`, timeoutMs, async () => {
-    const res = await fetch(`http://127.0.0.1:${r.httpPort}/api/v1/products?limit=1`, {
-      signal: AbortSignal.timeout(3000),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`answered ${res.status}`);
-  });
+  const url = `http://127.0.0.1:${r.httpPort}/api/v1/products?limit=1`;
+  await waitFor(`the API through http://127.0.0.1:${r.httpPort}`, timeoutMs, () => expectStatus(url, 200, 3000));
 }

@@ -28,9 +28,23 @@ export async function waitFor<T>(
   }
 }
 
-/** GET url within timeoutMs; rejects unless the status is the one expected. */
+/**
+ * GET url within timeoutMs; rejects unless the status is the one expected. Its timer is a plain (referenced)
+ * one: AbortSignal.timeout's is unreferenced, so a process awaiting only this fetch could find its event loop
+ * empty and exit (code 13, an unsettled top-level await) — seen once while a registry's port was published but
+ * not yet served.
+ */
 export async function expectStatus(url: string, status: number, timeoutMs = 1000): Promise<void> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  await res.arrayBuffer();
-  if (res.status !== status) throw new Error(`${url} answered ${res.status}`);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`no answer from ${url} within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    const res = await fetch(url, { signal: controller.signal });
+    await res.arrayBuffer();
+    if (res.status !== status) throw new Error(`${url} answered ${res.status}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
