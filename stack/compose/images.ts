@@ -13,7 +13,8 @@ import {
   NO_STAND_IN,
   STAND_IN_LABEL,
   STAND_INS,
-  type StandIn,
+  SWARM_IMAGES,
+  type ImageSpec,
 } from './stand-ins.js';
 
 export type ImageOutcome = 'built' | 'cached' | 'skipped' | 'none';
@@ -33,7 +34,28 @@ export async function buildStandInImages(
   log: (msg: string) => void,
   options: { force?: boolean } = {},
 ): Promise<ImageReport[]> {
-  const force = options.force === true;
+  return buildOnBase(STAND_INS, log, options.force === true, NO_STAND_IN);
+}
+
+/**
+ * The Swarm deployment's images, as buildStandInImages builds the stand-ins (base first, cached by content, the
+ * same progress lines and summary): the registry:2 stand-in and our evergreen/swarm-node:bookworm. Not part of
+ * `npm run compose:images`: Compose needs neither (nor Debian's docker.io in an image).
+ */
+export async function buildSwarmImages(
+  log: (msg: string) => void,
+  options: { force?: boolean } = {},
+): Promise<ImageReport[]> {
+  return buildOnBase(SWARM_IMAGES, log, options.force === true);
+}
+
+/** The base image, then each image FROM it; images with no stand-in are listed, with why; then the summary. */
+async function buildOnBase(
+  images: readonly ImageSpec[],
+  log: (msg: string) => void,
+  force: boolean,
+  notBuilt: readonly { tag: string; why: string }[] = [],
+): Promise<ImageReport[]> {
   log(`docker: engine ${await assertDockerReachable()} (${DOCKER})`);
   const reports: ImageReport[] = [];
   const timed = async (image: string, step: () => Promise<Omit<ImageReport, 'image' | 'seconds'>>) => {
@@ -51,13 +73,13 @@ export async function buildStandInImages(
     return { outcome };
   });
   const parentHash = await baseHash();
-  for (const standIn of STAND_INS) {
-    log(`${standIn.tag}: checking`);
-    await timed(standIn.tag, () => ensureStandIn(standIn, parentHash, force, log));
+  for (const image of images) {
+    log(`${image.tag}: checking`);
+    await timed(image.tag, () => ensureStandIn(image, parentHash, force, log));
   }
-  // Only now is the old base free of the stand-ins that were built on it.
+  // Only now is the old base free of the images that were built on it (unless other images still are).
   if (replacedBase) await removeReplaced(replacedBase, BASE_IMAGE);
-  for (const { tag, why } of NO_STAND_IN) {
+  for (const { tag, why } of notBuilt) {
     reports.push({ image: tag, outcome: 'none', seconds: 0, note: `${why}: docker pull it` });
     log(`${tag}: no stand-in (${why}); Compose needs the official image from a registry`);
   }
@@ -65,53 +87,57 @@ export async function buildStandInImages(
   return reports;
 }
 
+/** Builds one image FROM the base unless it is cached or its name is taken by an image that is not ours. */
 async function ensureStandIn(
-  standIn: StandIn,
+  image: ImageSpec,
   parentHash: string,
   force: boolean,
   log: (msg: string) => void,
 ): Promise<Omit<ImageReport, 'image' | 'seconds'>> {
-  const folder = path.join(IMAGES_DIR, standIn.folder);
-  const buildArgs = standIn.buildArgs ?? {};
-  const hash = await standInHash(standIn, parentHash);
-  const existing = await inspectImage(standIn.tag);
-  const decision = decide(existing?.labels, hash, force);
+  const folder = path.join(IMAGES_DIR, image.folder);
+  const buildArgs = image.buildArgs ?? {};
+  const label = image.label ?? STAND_IN_LABEL;
+  const hash = await standInHash(image, parentHash);
+  const existing = await inspectImage(image.tag);
+  const decision = decide(existing?.labels, hash, force, label);
   if (decision === 'skipped')
-    return { outcome: 'skipped', note: `an image without ${STAND_IN_LABEL} has this name, likely the official one` };
+    return { outcome: 'skipped', note: `an image without ${label} has this name, likely the official one` };
   if (decision === 'cached') return { outcome: 'cached' };
 
-  const context = await mkdtemp(path.join(tmpdir(), `evergreen-image-${standIn.folder}-`));
+  const context = await mkdtemp(path.join(tmpdir(), `evergreen-image-${image.folder}-`));
   try {
     await cp(folder, context, { recursive: true });
-    await standIn.prepare?.(context, buildArgs, log);
-    const args = ['build', '--force-rm', '-t', standIn.tag];
-    args.push('--label', `${STAND_IN_LABEL}=${standIn.tag}`, '--label', `${HASH_LABEL}=${hash}`);
+    await image.prepare?.(context, buildArgs, log);
+    const args = ['build', '--force-rm', '-t', image.tag];
+    args.push('--label', `${label}=${image.tag}`, '--label', `${HASH_LABEL}=${hash}`);
     for (const [name, value] of Object.entries(buildArgs)) args.push('--build-arg', `${name}=${value}`);
     // The classic builder: it uses local images for FROM without asking a registry, and prints each step.
     await runStreaming(DOCKER, [...args, context], (line) => showStep(line, log), { DOCKER_BUILDKIT: '0' });
   } finally {
     await rm(context, { recursive: true, force: true });
   }
-  if (existing) await removeReplaced(existing.id, standIn.tag);
+  if (existing) await removeReplaced(existing.id, image.tag);
   return { outcome: 'built' };
 }
 
-/** A stand-in's content hash: its folder, its build arguments and the base image's own hash. */
-export async function standInHash(standIn: StandIn, parentHash?: string): Promise<string> {
-  const args = Object.entries(standIn.buildArgs ?? {}).map(([name, value]) => `${name}=${value}`);
-  return folderHash(path.join(IMAGES_DIR, standIn.folder), [parentHash ?? (await baseHash()), ...args]);
+/** An image's content hash: its folder, its build arguments and the base image's own hash. */
+export async function standInHash(image: ImageSpec, parentHash?: string): Promise<string> {
+  const args = Object.entries(image.buildArgs ?? {}).map(([name, value]) => `${name}=${value}`);
+  return folderHash(path.join(IMAGES_DIR, image.folder), [parentHash ?? (await baseHash()), ...args]);
 }
 
 /**
- * What to do with a stand-in's name: an image there that is not a stand-in (an official image pulled by the
- * user) is never replaced; a stand-in built from the same files is kept unless forced; anything else is built.
+ * What to do with an image's name: an image there without our label (STAND_IN_LABEL, or OWN_LABEL for an image of
+ * our own; an official image pulled by the user) is never replaced; one built from the same files is kept unless
+ * forced; anything else is built.
  */
 export function decide(
   labels: Record<string, string> | undefined,
   hash: string,
   force: boolean,
+  label: string = STAND_IN_LABEL,
 ): 'build' | 'cached' | 'skipped' {
-  if (labels && !labels[STAND_IN_LABEL]) return 'skipped';
+  if (labels && !labels[label]) return 'skipped';
   return !force && labels?.[HASH_LABEL] === hash ? 'cached' : 'build';
 }
 

@@ -14,17 +14,29 @@ export const STAND_IN_LABEL = 'org.evergreen.stand-in';
 export const HASH_LABEL = 'org.evergreen.stand-in.hash';
 /** Marks the base image as ours (it stands in for no official image). */
 export const BASE_LABEL = 'org.evergreen.base';
+/** Marks an image of our own built FROM the base (it stands in for no official image); its value is the tag. */
+export const OWN_LABEL = 'org.evergreen.own';
 
-export interface StandIn {
-  /** compose.yml's default for `variable`, exactly: Compose then uses the stand-in with no variable set. */
+/** An image built from a folder of docker/images/, FROM the base: a stand-in or one of our own. */
+export interface ImageSpec {
   tag: string;
-  variable: string;
+  /**
+   * The label that marks it as ours, set to its tag (STAND_IN_LABEL unless given): an image under its name
+   * without it is never replaced.
+   */
+  label?: typeof STAND_IN_LABEL | typeof OWN_LABEL;
   /** Its folder under docker/images/: Dockerfile and the scripts it copies. */
   folder: string;
   /** Passed with --build-arg and part of the hash: a new version is a new image. */
   buildArgs?: Record<string, string>;
   /** Adds to the build context what cannot come from Debian (downloaded on the host). */
   prepare?: (context: string, buildArgs: Record<string, string>, log: (msg: string) => void) => Promise<void>;
+}
+
+export interface StandIn extends ImageSpec {
+  /** compose.yml's default for `variable`, exactly: Compose then uses the stand-in with no variable set. */
+  tag: string;
+  variable: string;
 }
 
 export const STAND_INS: readonly StandIn[] = [
@@ -49,3 +61,14 @@ export const STAND_INS: readonly StandIn[] = [
 export const NO_STAND_IN = [
   { tag: 'grafana/grafana-oss:11.6.0', variable: 'GRAFANA_IMAGE', why: 'no Debian package and no npm distribution' },
 ] as const;
+
+/** The Swarm deployment's private registry: a stand-in for the official image, with no compose.yml variable. */
+export const REGISTRY_IMAGE = 'registry:2';
+/** One Swarm node (dockerd in a container): our own image, run with swarmNodeRunArgs (swarm-images.ts). */
+export const SWARM_NODE_IMAGE = 'evergreen/swarm-node:bookworm';
+
+/** What the Swarm deployment runs (buildSwarmImages), apart from STAND_INS: not built for Compose. */
+export const SWARM_IMAGES: readonly ImageSpec[] = [
+  { tag: REGISTRY_IMAGE, folder: 'registry' },
+  { tag: SWARM_NODE_IMAGE, folder: 'swarm-node', label: OWN_LABEL },
+];
