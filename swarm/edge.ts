@@ -40,12 +40,13 @@ http {
   upstream nodes {
     zone nodes 64k;
 ${servers}
-    keepalive 16;
   }
   server {
     listen ${NODE_HTTP_PORT};
+    # A new connection per request, no keep-alive to the hosts: a host's NGINX reloads whenever the API tasks
+    # change (an upgrade, a reschedule) and closes its idle connections then; a POST sent on one at that instant
+    # fails and cannot be resent (3 502s in a rolling upgrade, measured).
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
     proxy_set_header Host $host;
     proxy_set_header X-Request-Id $http_x_request_id;
     # A frozen host accepts connections and never answers: its NGINX gives up on an API instance after 5 s
