@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectStatus, waitFor } from '../stack/helpers/wait.js';
 import { askManagers } from './node-docker.js';
-import { STACK, type SwarmLayout } from './layout.js';
+import { NODE_HTTP_PORT, nodeAddress, nodeIndexes, STACK, type SwarmLayout } from './layout.js';
 
 const CONVERGE_TIMEOUT_MS = 300_000;
 const PROGRESS_EVERY_MS = 10_000;
@@ -48,8 +48,19 @@ export async function waitConverged(
   }
 }
 
-/** Resolves once the edge answers a public API route (through some node's NGINX and an API instance). */
+/**
+ * Resolves once every node's NGINX, and the edge, answer a public API route: each NGINX routes to the API tasks
+ * only once it has read them from Swarm's DNS (within a second of their start), and a client's first requests may
+ * go to any of them.
+ */
 export async function waitServing(r: SwarmLayout & { httpPort: number }, timeoutMs = 120_000): Promise<void> {
-  const url = `http://127.0.0.1:${r.httpPort}/api/v1/products?limit=1`;
-  await waitFor(`the API through http://127.0.0.1:${r.httpPort}`, timeoutMs, () => expectStatus(url, 200, 3000));
+  const bases = [
+    `http://127.0.0.1:${r.httpPort}`,
+    ...nodeIndexes(r).map((i) => `http://${nodeAddress(r, i)}:${NODE_HTTP_PORT}`),
+  ];
+  await Promise.all(
+    bases.map((base) =>
+      waitFor(`the API through ${base}`, timeoutMs, () => expectStatus(`${base}/api/v1/products?limit=1`, 200, 3000)),
+    ),
+  );
 }
