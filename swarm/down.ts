@@ -1,3 +1,5 @@
+import { readdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import { execa } from 'execa';
 import { DOCKER } from '../stack/compose/docker-cli.js';
 import {
@@ -25,5 +27,25 @@ export async function swarmDown(l: SwarmLayout, log: (msg: string) => void): Pro
   log(`remove volumes ${volumes.join(', ')} and network ${networkName(l)}`);
   await execa(DOCKER, ['volume', 'rm', ...volumes], { reject: false });
   await execa(DOCKER, ['network', 'rm', networkName(l)], { reject: false });
+  await Promise.all(nodes.map(removeNodeCgroups));
   await removeSwarmState(l.name);
+}
+
+/**
+ * The cgroups a node's engine made for its containers (--cgroup-parent=/<node>, in the host's tree: cgroup v1's
+ * under each controller, or v2's one tree). A node killed leaves them behind, empty; a cgroup goes by rmdir of
+ * each folder, deepest first (its files cannot be removed).
+ */
+async function removeNodeCgroups(node: string): Promise<void> {
+  const roots = ['/sys/fs/cgroup', ...(await subfolders('/sys/fs/cgroup'))].map((dir) => path.join(dir, node));
+  const removeTree = async (dir: string): Promise<void> => {
+    for (const child of await subfolders(dir)) await removeTree(child);
+    await rmdir(dir).catch(() => undefined);
+  };
+  await Promise.all(roots.map(removeTree));
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
 }

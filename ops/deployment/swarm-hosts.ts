@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { DOCKER } from '../../stack/compose/docker-cli.js';
 import { waitFor } from '../../stack/helpers/wait.js';
 import { nodeAddress, nodeContainer, nodeIndexes, registryForNodes, STACK } from '../../swarm/layout.js';
-import { askManagers, nodeDocker, runningTasks } from '../../swarm/node-docker.js';
+import { askManagers, containerState, nodeDocker, runningTasks } from '../../swarm/node-docker.js';
 import type { SwarmRecord } from '../../swarm/state.js';
 import type { HostControl } from './deployment.js';
 
@@ -11,6 +13,15 @@ const HOST_START_TIMEOUT_MS = 120_000;
 const UPGRADE_TIMEOUT_MS = 300_000;
 /** The iptables chain that cuts a node off from the others (inside the node container). */
 const CUT_CHAIN = 'EVERGREEN-CUT';
+
+/** The freezer of the cgroup the node's containers run in: cgroup v1's freezer controller, or v2's cgroup.freeze. */
+async function setFrozen(host: string, frozen: boolean): Promise<void> {
+  const v1 = `/sys/fs/cgroup/freezer/${host}/freezer.state`;
+  const v2 = `/sys/fs/cgroup/${host}/cgroup.freeze`;
+  if (existsSync(v1)) await writeFile(v1, frozen ? 'FROZEN' : 'THAWED');
+  else if (existsSync(v2)) await writeFile(v2, frozen ? '1' : '0');
+  else if (frozen) throw new Error(`no freezer for ${host}'s containers (${v1}, ${v2})`);
+}
 
 /**
  * The nodes of a swarm on this machine as hosts that fail whole: each is a container of this machine's engine,
@@ -45,11 +56,20 @@ export class SwarmHosts implements HostControl {
       if (status !== 'ready') throw new Error(`it is ${status}`);
     });
   }
+  /**
+   * Every process of the host frozen: its engine (docker pause of the node container) and its containers, which
+   * live in a cgroup of their own (the node's dockerd runs them under --cgroup-parent=/<node>, beside the node
+   * container's, so docker pause alone leaves them running: a drill measured a frozen "host" whose Redis master
+   * kept answering, and whose Sentinel stalled on the frozen engine's DNS).
+   */
   async freeze(host: string): Promise<void> {
+    await setFrozen(host, true);
     await execa(DOCKER, ['pause', host]);
   }
+  /** Thaws what freeze froze; a no-op for what is not frozen. */
   async thaw(host: string): Promise<void> {
-    await execa(DOCKER, ['unpause', host]);
+    if ((await containerState(host)) === 'paused') await execa(DOCKER, ['unpause', host]);
+    await setFrozen(host, false);
   }
   /** Every packet between this node and the others dropped, both ways, inside the node (its own netfilter). */
   async cutOff(host: string): Promise<void> {

@@ -136,8 +136,8 @@ export class SwarmDeployment implements Deployment {
     for (const host of this.hosts.hosts()) {
       try {
         const state = await containerState(host);
-        if (state === 'paused') await this.hosts.thaw(host);
-        else if (state !== 'running') await this.hosts.start(host);
+        if (state !== 'running' && state !== 'paused') await this.hosts.start(host);
+        await this.hosts.thaw(host);
         await this.hosts.reconnect(host);
         await this.hosts.activate(host);
       } catch (err) {
