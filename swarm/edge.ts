@@ -49,8 +49,11 @@ ${servers}
     proxy_http_version 1.1;
     proxy_set_header Host $host;
     proxy_set_header X-Request-Id $http_x_request_id;
-    # A frozen host accepts connections and never answers: its NGINX gives up on an API instance after 5 s
-    # (twice), so wait longer than that before calling the host dead.
+    # A frozen host still accepts connections (its kernel runs) and never answers: its NGINX gives up on a frozen
+    # API instance after 5 s (twice), so wait longer than that before calling a host dead. 5.5 s was tried: a
+    # healthy host slowed by a failover then counted as dead too, and every host was out at once (72-90 of ~800
+    # reads failed per freeze, against 0-30 with 12 s). Passive checks only (NGINX OSS): a read sent to a frozen
+    # host waits; a balancer with active checks takes the host out within seconds (docs/across-hosts.md).
     proxy_connect_timeout 1s;
     proxy_send_timeout 12s;
     proxy_read_timeout 12s;
