@@ -125,15 +125,13 @@ async function recordFor(opts: SwarmUpOptions): Promise<SwarmRecord> {
     if (kept.nodes !== opts.nodes) throw new Error(`swarm ${opts.name} has ${kept.nodes} nodes: down it first`);
     return { ...kept, monitoring: opts.monitoring };
   }
-  const [httpPort = opts.httpPort, registryPort] = opts.httpPort
-    ? [opts.httpPort, ...(await freePorts(1))]
-    : await freePorts(2);
+  const [registryPort = 0, freeHttpPort = 0] = await freePorts(2);
   return {
     name: opts.name,
     prefix: await freeSubnetPrefix('172.31'),
     nodes: opts.nodes,
-    httpPort: httpPort as number,
-    registryPort: registryPort as number,
+    httpPort: opts.httpPort ?? freeHttpPort,
+    registryPort,
     monitoring: opts.monitoring,
     ...newSecrets(opts.adminUsername),
   };
