@@ -1,4 +1,7 @@
 import t from 'tap';
+import { ComposeDeployment } from '../ops/deployment/compose.js';
+import { SwarmDeployment } from '../ops/deployment/swarm.js';
+import { refusedFaults } from '../ops/drill/faults.js';
 import {
   cyclePlan,
   DRILL_USAGE,
@@ -69,7 +72,7 @@ t.test('the new faults are known, and mixed draws from every fault but restart-s
   t.match(DRILL_USAGE, /comma-separated/);
 });
 
-t.test('the command line: defaults, known faults only, and a local or a Compose target', async (t) => {
+t.test('the command line: defaults, known faults only, and a local, Compose or Swarm target', async (t) => {
   const { options, downAfterMs, target, json } = parseDrillArgs([]);
   t.match(options, { fault: 'pause-master', cycles: 1, failoverTimeoutMs: undefined });
   t.same([downAfterMs, target, json], [5000, 'local', undefined]);
@@ -77,7 +80,21 @@ t.test('the command line: defaults, known faults only, and a local or a Compose 
   t.match(killing, { options: { fault: 'kill-master' }, json: 'r.json' });
   t.throws(() => parseDrillArgs(['--fault', 'unplug']), /not one of pause-master/);
   t.equal(parseDrillArgs(['--target', 'compose']).target, 'compose');
-  t.throws(() => parseDrillArgs(['--target', 'swarm']), /neither local nor compose/);
+  t.equal(parseDrillArgs(['--target', 'swarm']).target, 'swarm');
+  t.throws(() => parseDrillArgs(['--target', 'kubernetes']), /none of local, compose, swarm/);
   t.throws(() => parseDrillArgs(['--cycles', '0']), /--cycles/);
   t.throws(() => parseDrillArgs(['--bogus']), DrillUsageError);
+});
+
+t.test('each kind refuses, up front, the faults it cannot inject', async (t) => {
+  const swarm = { kind: 'swarm' as const, capabilities: SwarmDeployment.CAPABILITIES };
+  const compose = { kind: 'compose' as const, capabilities: ComposeDeployment.CAPABILITIES };
+  t.same(refusedFaults(swarm, ['kill-node', 'freeze-node', 'partition-node', 'drain-node', 'upgrade-api']), []);
+  t.same(refusedFaults(swarm, ['pause-master', 'pause-replicas', 'double-failover']), [], 'pauses need nothing more');
+  for (const fault of ['kill-master', 'kill-api', 'restart-all', 'replica-down-during-failover'] as const) {
+    t.match(refusedFaults(swarm, [fault]), [new RegExp(`^${fault} needs a killed member that stays down`)], fault);
+  }
+  t.match(refusedFaults(swarm, ['crash-api']), [/^crash-api needs a supervisor/]);
+  t.match(refusedFaults(compose, ['kill-node']), [/^kill-node needs hosts of their own/]);
+  t.same(refusedFaults(compose, ['kill-master', 'restart-stack']), []);
 });
