@@ -33,6 +33,14 @@ const SERVICE = [
   'evergreen_catalog_reads_total',
   ...histogram('evergreen_redis_pool_wait_seconds'),
   'evergreen_redis_pool_pending',
+  // The client-side cache (Redis CLIENT TRACKING).
+  'evergreen_cache_hits_total',
+  'evergreen_cache_misses_total',
+  'evergreen_cache_invalidations_total',
+  'evergreen_cache_flushes_total',
+  'evergreen_cache_entries',
+  'evergreen_cache_bytes',
+  'evergreen_cache_trusted_links',
 ];
 
 // prometheus-redis-exporter 1.45, against the Redis nodes.

@@ -1,6 +1,7 @@
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { evergreenDashboard, finish, row } from './common.js';
 import { stateTimelinePanel, timeseriesPanel, type Query } from './panels.js';
+import { clientCachePanels } from './service-client-cache.js';
 import { API, redisClientPanels } from './service-redis-client.js';
 
 const REQUESTS = `http_request_duration_seconds_count{${API}}`;
@@ -16,13 +17,14 @@ const latencyQuantiles = (by: string): Query[] =>
     legend: `p${q * 100} {{${by}}}`,
   }));
 
-/** The API service: traffic, errors and latency per route and instance, the Node process, its Redis client. */
+/** The API service: traffic, errors and latency per route and instance, the Node process, Redis client, cache. */
 export function serviceDashboard() {
   const builder = evergreenDashboard({
     uid: 'evergreen-service',
     title: 'Evergreen / Service',
     description:
-      'The Evergreen API: requests, errors and latency per route and instance, the process, the Redis client.',
+      'The Evergreen API: requests, errors and latency per route and instance, the process, the Redis client ' +
+      'and its client-side cache.',
     instanceJob: 'api',
   })
     .withRow(row('Traffic and errors'))
@@ -143,5 +145,7 @@ export function serviceDashboard() {
     )
     .withRow(row('Redis client'));
   for (const panel of redisClientPanels()) builder.withPanel(panel);
+  builder.withRow(row('Client cache'));
+  for (const panel of clientCachePanels()) builder.withPanel(panel);
   return finish(builder);
 }
