@@ -1,6 +1,7 @@
 import { jsonRequest } from '../../stack/helpers/http.js';
 import type { DeploymentView } from '../deployment/deployment.js';
 import { renderMixed, runMixed } from './mixed.js';
+import { Observer, observedCells, observedLog, renderBackground } from './observe.js';
 import { MIXED, SCALE, WRK_SCENARIOS, measure, scenarioUrl, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
 import { SCALE_DEFAULT_SIZE, renderScale, runScale } from './scale.js';
@@ -27,6 +28,8 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   connections: number;
   durationSeconds: number;
+  /** CLIENT_CACHE as the bench set it on the API instances (--client-cache); absent: the service's default. */
+  clientCache?: 'on' | 'off';
   results: ScenarioResult[];
 }
 
@@ -44,6 +47,28 @@ export async function runBench(
   );
   const around = options.aroundScenario ?? ((_name, run) => run());
   const data: BenchData = await seedBenchData(deployment, options.hotStock, log);
+  const observer = await Observer.connect(deployment);
+  try {
+    return await runScenarios(deployment, options, dir, log, { ordered, around, data, observer });
+  } finally {
+    observer.close();
+  }
+}
+
+interface Prepared {
+  ordered: typeof WRK_SCENARIOS;
+  around: NonNullable<BenchOptions['aroundScenario']>;
+  data: BenchData;
+  observer: Observer;
+}
+
+async function runScenarios(
+  deployment: DeploymentView,
+  options: BenchOptions,
+  dir: string,
+  log: (msg: string) => void,
+  { ordered, around, data, observer }: Prepared,
+): Promise<ScenarioResult[]> {
   const results = new Map<string, ScenarioResult>();
   if (options.scenarios.includes(REDIS_CEILING)) {
     log(`${REDIS_CEILING}: about ${options.durationSeconds} s, ${options.connections} connections`);
@@ -60,7 +85,10 @@ export async function runBench(
     const url = await scenarioUrl(scenario, deployment);
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${url}`);
     const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(deployment, WATCH_RETRIES) : 0;
-    const measured = await around(scenario.name, () => measure(scenario, deployment, data, run));
+    const { value: measured, ...observed } = await observer.around(
+      () => around(scenario.name, () => measure(scenario, deployment, data, run)),
+      (m) => m.requests,
+    );
     const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;
     const result: ScenarioResult = {
       ...measured,
@@ -68,16 +96,22 @@ export async function runBench(
       what: scenario.what,
       ceiling: scenario.ceiling,
       ratio: ceiling ? measured.rps / ceiling.rps : undefined,
+      ...observed,
     };
     if (scenario.name === 'purchase-hot') result.hot = await hotOutcome(deployment, data, measured, retriesBefore);
     results.set(scenario.name, result);
     log(
       `  ${Math.round(measured.rps)} req/s, p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.errors} errors, ` +
-        `${measured.unexpected} unexpected`,
+        `${measured.unexpected} unexpected; ${observedLog(observed)}`,
     );
   }
   if (options.scenarios.includes(MIXED)) {
-    results.set(MIXED, await around(MIXED, () => runMixed(deployment, data, run, log)));
+    // Per request of its three runs: the reads alone, the reads under the storm, the logins.
+    const { value: mixed, ...observed } = await observer.around(
+      () => around(MIXED, () => runMixed(deployment, data, run, log)),
+      (m) => m.requests + (m.mixed ? m.mixed.alone.requests + m.mixed.logins.requests : 0),
+    );
+    results.set(MIXED, { ...mixed, ...observed });
   }
   // Last: what it loads stays in the store.
   if (options.scenarios.includes(SCALE)) {
@@ -102,7 +136,10 @@ async function hotOutcome(deployment: DeploymentView, data: BenchData, wrk: WrkR
 
 const ms = (value: number) => value.toFixed(1);
 
-/** The markdown table: req/s, p50, p99, errors, unexpected answers, and the share of the ceiling. */
+/**
+ * The markdown table: req/s, p50, p99, errors, unexpected answers, the share of the ceiling, the answers, wrk's
+ * CPU, then Redis commands per request (master + replicas), the top ones, and the client cache's hit ratio.
+ */
 export function renderBench(report: BenchReport): string {
   const rows = report.results.map((r) => {
     const ratio = r.ratio === undefined ? 'ceiling' : `${Math.round(r.ratio * 100)}% of ${r.ceiling}`;
@@ -111,16 +148,20 @@ export function renderBench(report: BenchReport): string {
     const statuses = Object.entries(r.statuses)
       .map(([status, n]) => `${status}: ${n}`)
       .join(', ');
-    const cells = [r.name, Math.round(r.rps), ms(r.p50Ms), ms(r.p99Ms), r.errors, r.unexpected, ratio, statuses, cpu];
+    const figures = [Math.round(r.rps), ms(r.p50Ms), ms(r.p99Ms), r.errors, r.unexpected];
+    const cells = [r.name, ...figures, ratio, statuses, cpu, ...observedCells(r)];
     return `| ${cells.join(' | ')} |`;
   });
   const hot = report.results.find((r) => r.hot)?.hot;
+  const background = renderBackground(report.results);
   return [
     `Benchmark: ${report.connections} connections, ${report.durationSeconds} s each, ` +
-      `${report.machine.cpus} CPUs, Node ${report.machine.node}; wrk, 1 thread`,
+      `${report.machine.cpus} CPUs, Node ${report.machine.node}; wrk, 1 thread; ` +
+      (report.clientCache ? `CLIENT_CACHE=${report.clientCache}` : "CLIENT_CACHE unset (the service's default)"),
     '',
-    '| scenario | req/s | p50 ms | p99 ms | errors | unexpected | share | answers | wrk CPU/request |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| scenario | req/s | p50 ms | p99 ms | errors | unexpected | share | answers | wrk CPU/request | ' +
+      'cmds/req (master+replicas) | top cmds/req | cache hits |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     ...(hot
       ? [
@@ -129,6 +170,7 @@ export function renderBench(report: BenchReport): string {
             `${hot.watchRetries} WATCH retries`,
         ]
       : []),
+    ...(background.length > 0 ? ['', ...background] : []),
     ...report.results.flatMap((r) => {
       const lines = [...renderMixed(r), ...renderScale(r)];
       return lines.length > 0 ? ['', ...lines] : [];

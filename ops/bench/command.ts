@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
 import { ensureBuilt } from '../../stack/helpers/build.js';
 import { installMissing, ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { freePorts } from '../../stack/helpers/ports.js';
+import { repoRoot } from '../../stack/layout.js';
 import { LocalStack } from '../../stack/stack.js';
 import { onStopSignal, signalExitCode } from '../../stack/supervisor/orphans.js';
 import { makeTempDir, temporaryStackConfig } from '../../stack/helpers/temporary.js';
@@ -21,6 +23,7 @@ import { BENCH_NGINX_LOCATIONS, SCENARIOS } from './scenarios.js';
 
 const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), REDIS_CEILING];
 const TARGETS = ['local', 'compose'];
+const CLIENT_CACHE = ['on', 'off'];
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
   --scenario NAME[,NAME]  ${ALL_SCENARIOS.join(', ')} (default: all)
@@ -33,7 +36,12 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
                           taken down with its volumes at the end; as root, Docker is installed and started if
                           missing (and stopped again)
   --profile DIR           (local) CPU profiles of both API instances per scenario, DIR/<scenario>-api-<n>.cpuprofile
-                          for Chrome DevTools, summarized after the table (sampling costs a few % of throughput)`;
+                          for Chrome DevTools, summarized after the table (sampling costs a few % of throughput)
+  --client-cache on|off   the API instances' client-side cache (their CLIENT_CACHE; default on), to compare a run
+                          without it; --target compose only if compose.yml passes CLIENT_CACHE to the API services
+                          (without the flag, compose then runs with the service's default)
+Each row also has the Redis commands per request (INFO commandstats on every node: master + replicas, the top
+commands) and the client cache's hit ratio (the instances' /metrics); both, by command and by kind, in --json.`;
 
 /** Limits no benchmark reaches; the log level of a default deployment (one line per request). */
 export const BENCH_API_ENV = { NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', LOGIN_RATE_LIMIT_MAX: '100000000' };
@@ -41,10 +49,14 @@ export const BENCH_API_ENV = { NODE_ENV: 'production', RATE_LIMIT_MAX: '10000000
 const SENTINEL_TIMINGS = { downAfterMs: 5000, failoverTimeoutMs: 10_000 };
 
 /** `--target compose`: the project the deployment module starts, with the benchmark's environment and route. */
-export const benchComposeOptions = (log: (msg: string) => void, signal?: AbortSignal): ComposeStartOptions => ({
+export const benchComposeOptions = (
+  log: (msg: string) => void,
+  signal?: AbortSignal,
+  apiEnv: Record<string, string> = BENCH_API_ENV,
+): ComposeStartOptions => ({
   purpose: 'bench',
   ...SENTINEL_TIMINGS,
-  apiEnv: BENCH_API_ENV,
+  apiEnv,
   nginxLocations: BENCH_NGINX_LOCATIONS,
   keep: false,
   log,
@@ -77,6 +89,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       target: { type: 'string', default: 'local' },
       profile: { type: 'string' },
       'scale-size': { type: 'string' },
+      'client-cache': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -90,6 +103,10 @@ export async function benchCommand(args: string[]): Promise<number> {
   const connections = Number(values.connections);
   const scaleSize = values['scale-size'] === undefined ? undefined : Number(values['scale-size']);
   const profileDir = values.profile === undefined ? undefined : path.resolve(values.profile);
+  const cacheFlag = values['client-cache'];
+  // Compose: only through a variable compose.yml passes on to the API services (as it does RATE_LIMIT_MAX).
+  const cacheSettable = values.target !== 'compose' || (await composePassesToApis('CLIENT_CACHE'));
+  const clientCache = cacheSettable ? ((cacheFlag ?? 'on') as 'on' | 'off') : undefined;
   const problems = [
     ...(unknown.length ? [`unknown scenario ${unknown.join(', ')}`] : []),
     ...(durationSeconds >= 1 && connections >= 1 ? [] : ['--duration and --connections must be 1 or more']),
@@ -98,6 +115,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       : ['--scale-size must be a whole number, 1 or more']),
     ...(TARGETS.includes(values.target) ? [] : [`unknown target ${values.target}`]),
     ...(profileDir && values.target !== 'local' ? ['--profile needs --target local'] : []),
+    ...(cacheFlag === undefined || CLIENT_CACHE.includes(cacheFlag) ? [] : ['--client-cache must be on or off']),
+    ...(cacheFlag !== undefined && !cacheSettable
+      ? [
+          '--client-cache cannot reach the Compose API services: compose.yml passes them no CLIENT_CACHE ' +
+            '(use --target local, or run without the flag for the service default)',
+        ]
+      : []),
   ];
   if (problems.length > 0) {
     console.error(`bad options: ${problems.join('; ')}\n${BENCH_USAGE}`);
@@ -112,7 +136,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     ],
     log,
   );
-  const system = values.target === 'compose' ? await composeSystem(log) : await localSystem(log, !!profileDir);
+  const apiEnv = { ...BENCH_API_ENV, ...(clientCache ? { CLIENT_CACHE: clientCache } : {}) };
+  const system =
+    values.target === 'compose' ? await composeSystem(log, apiEnv) : await localSystem(log, !!profileDir, apiEnv);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= system.close());
   onStopSignal((signal) => {
@@ -142,6 +168,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       machine: { cpus: os.availableParallelism(), node: process.version },
       connections,
       durationSeconds,
+      ...(clientCache ? { clientCache } : {}),
       results,
     };
     console.log(`\n${renderBench(report)}\n`);
@@ -156,7 +183,11 @@ export async function benchCommand(args: string[]): Promise<number> {
 }
 
 /** A LocalStack of its own from the built dist/; with profiles, each API instance with an inspector port. */
-async function localSystem(log: (msg: string) => void, profiled: boolean): Promise<BenchSystem> {
+async function localSystem(
+  log: (msg: string) => void,
+  profiled: boolean,
+  apiEnv: Record<string, string>,
+): Promise<BenchSystem> {
   const programs = await ensureSystemPackages(log);
   log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
   const inspectPorts = profiled ? await freePorts(2) : undefined;
@@ -164,7 +195,7 @@ async function localSystem(log: (msg: string) => void, profiled: boolean): Promi
     ...SENTINEL_TIMINGS,
     admin: { username: 'bench-admin', password: randomBytes(12).toString('hex') },
     apiRunner: 'dist',
-    apiEnv: BENCH_API_ENV,
+    apiEnv,
     nginxExtraLocations: BENCH_NGINX_LOCATIONS,
     apiInspectPorts: inspectPorts,
   });
@@ -187,13 +218,13 @@ async function localSystem(log: (msg: string) => void, profiled: boolean): Promi
  * compose.yml as the benchmark's own project (the deployment module's), wrk's scripts in a temp folder. close()
  * halfway through start aborts it: the start then takes down what it made, once a running `up` has ended.
  */
-async function composeSystem(log: (msg: string) => void): Promise<BenchSystem> {
+async function composeSystem(log: (msg: string) => void, apiEnv: Record<string, string>): Promise<BenchSystem> {
   const dir = await makeTempDir('bench-compose');
   const abort = new AbortController();
   let starting: Promise<ComposeDeployment> | undefined;
   return {
     dir,
-    start: () => (starting = startComposeDeployment(benchComposeOptions(log, abort.signal))),
+    start: () => (starting = startComposeDeployment(benchComposeOptions(log, abort.signal, apiEnv))),
     close: async () => {
       abort.abort();
       // Undefined when the start failed or was aborted: it took down what it made itself.
@@ -202,4 +233,24 @@ async function composeSystem(log: (msg: string) => void): Promise<BenchSystem> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether every API service of compose.yml takes `variable` from the project's environment (`${VARIABLE…}`). */
+async function composePassesToApis(variable: string): Promise<boolean> {
+  const compose = parse(await readFile(path.join(repoRoot, 'compose.yml'), 'utf8'), { merge: true }) as {
+    services?: Record<string, { environment?: Record<string, unknown> | string[] }>;
+  };
+  const apis = Object.entries(compose.services ?? {}).filter(([name]) => /^api-\d+$/.test(name));
+  return (
+    apis.length > 0 &&
+    apis.every(([, service]) => {
+      const env = service.environment ?? {};
+      const value = Array.isArray(env)
+        ? env.find((line) => line.startsWith(`${variable}=`))
+        : env[variable] === undefined
+          ? undefined
+          : String(env[variable]);
+      return value?.includes(`\${${variable}`) ?? false;
+    })
+  );
 }

@@ -1,3 +1,5 @@
+import type { CacheOutcome } from './cache-stats.js';
+import type { RedisPerRequest } from './commandstats.js';
 import type { Measured } from './scenarios.js';
 import type { BulkLoaded } from './scale-load.js';
 import type { WrkResult } from './wrk.js';
@@ -12,6 +14,12 @@ export interface ScenarioResult extends WrkResult {
   ratio: number | undefined;
   /** Answers outside 2xx that the scenario did not expect. */
   unexpected: number;
+  /**
+   * Redis commands per completed request in the scenario's window (INFO commandstats on every node), and the API
+   * instances' client cache lookups in it; none for ceiling-redis and scale (a bulk load inside its window).
+   */
+  redis?: RedisPerRequest;
+  cache?: CacheOutcome;
   /** The hot product's stock after its run (must be exactly 0), and the 201s (must equal its initial stock). */
   hot?: { stockAfter: number; sold: number; initial: number; watchRetries: number };
   /** mixed: the reads alone and the login storm (the row is the reads under it). */

@@ -25,10 +25,23 @@ export async function masterAddress(deployment: DeploymentView): Promise<RedisAd
   return { host, port, ...deployment.redisAdmin };
 }
 
+/** Every API instance's /metrics (Prometheus text), each as this host reaches it. */
+export async function instanceMetrics(deployment: DeploymentView): Promise<string[]> {
+  const urls = (await deployment.apis()).map((api) => api.url);
+  return Promise.all(urls.map((url) => fetch(`${url}/metrics`).then((r) => r.text())));
+}
+
+/** One counter's samples in a Prometheus text: each with its labels (`kind="product"`) and value; none if absent. */
+export function counterSamples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const line = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)`, 'gm');
+  return [...text.matchAll(line)].map((m) => ({
+    labels: Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!])),
+    value: Number(m[2]),
+  }));
+}
+
 /** The sum of one counter over every instance's /metrics. */
 export async function sumCounter(deployment: DeploymentView, name: string): Promise<number> {
-  const urls = (await deployment.apis()).map((api) => api.url);
-  const texts = await Promise.all(urls.map((url) => fetch(`${url}/metrics`).then((r) => r.text())));
-  const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
-  return texts.reduce((sum, text) => sum + [...text.matchAll(line)].reduce((s, m) => s + Number(m[1]), 0), 0);
+  const texts = await instanceMetrics(deployment);
+  return texts.reduce((sum, text) => sum + counterSamples(text, name).reduce((s, c) => s + c.value, 0), 0);
 }
