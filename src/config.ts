@@ -61,6 +61,11 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_MS: PositiveInt(60000),
   RATE_LIMIT_SYNC_MS: PositiveInt(50, 10000),
 
+  // The client-side cache of products, catalog pages and token checks (Redis CLIENT TRACKING keeps it exact).
+  CLIENT_CACHE: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  CLIENT_CACHE_MAX_ENTRIES: PositiveInt(100_000),
+  CLIENT_CACHE_MAX_BYTES: PositiveInt(64 * 1024 * 1024),
+
   IDEMPOTENCY_TTL_SECONDS: PositiveInt(86400),
   IDEMPOTENCY_LOCK_MS: PositiveInt(10000),
   PURCHASE_MAX_RETRIES: PositiveInt(100, 10000),
@@ -112,6 +117,8 @@ export interface Config {
     admin: { username: string; password: string } | undefined;
   };
   rateLimit: { max: number; loginMax: number; windowMs: number; syncMs: number };
+  /** The client-side cache: off, nothing is tracked or cached; bounded in entries and estimated bytes (LRU). */
+  cache: { enabled: boolean; maxEntries: number; maxBytes: number };
   purchases: {
     idempotencyTtlSeconds: number;
     idempotencyLockMs: number;
@@ -193,6 +200,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       loginMax: env.LOGIN_RATE_LIMIT_MAX,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
       syncMs: env.RATE_LIMIT_SYNC_MS,
+    },
+    cache: {
+      enabled: env.CLIENT_CACHE === 'on',
+      maxEntries: env.CLIENT_CACHE_MAX_ENTRIES,
+      maxBytes: env.CLIENT_CACHE_MAX_BYTES,
     },
     purchases: {
       idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,

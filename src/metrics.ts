@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DomainError } from './errors.js';
+import { CacheMetrics } from './redis/cache/metrics.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -36,6 +37,7 @@ export class BusinessMetrics {
   readonly poolWait: Histogram;
   readonly poolPending: Gauge;
   readonly loginLimited: Counter<'limit'>;
+  readonly cache: CacheMetrics;
   private fenced: () => boolean = () => false;
   private pending: () => number = () => 0;
 
@@ -127,6 +129,7 @@ export class BusinessMetrics {
       registers,
     });
     for (const limit of ['ip', 'username']) this.loginLimited.inc({ limit }, 0);
+    this.cache = new CacheMetrics(registry);
   }
 
   /** A new master address: the gauge names it alone. */

@@ -80,6 +80,15 @@ export function replicaOptions(cfg: RedisConfig, index = 0): RedisOptions {
   };
 }
 
+/**
+ * The token check's reads (revocations, a user's live role), on a connection of their own: CLIENT TRACKING
+ * watches every key a tracked connection reads, so the master connection's other reads stay untracked. No
+ * offline queue: while it reconnects, the check goes to the master connection (and is not cached).
+ */
+export function authReaderOptions(cfg: RedisConfig): RedisOptions {
+  return { ...sentinelOptions(cfg), role: 'master', enableOfflineQueue: false, connectionName: 'evergreen-auth' };
+}
+
 /** Rate-limit counters: fail fast so that a failover skips the limiter instead of stalling every request. */
 export function rateLimitOptions(cfg: RedisConfig): RedisOptions {
   return {

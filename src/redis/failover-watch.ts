@@ -35,6 +35,8 @@ interface Listener {
  */
 export class FailoverWatch extends EventEmitter<{
   switch: [from: Address | undefined, to: Address];
+  /** The fence went up (true) or down (false). */
+  fence: [up: boolean];
 }> {
   readonly fence: FailoverFence;
   private readonly links: Listener[];
@@ -46,6 +48,8 @@ export class FailoverWatch extends EventEmitter<{
     private readonly log: FastifyBaseLogger,
   ) {
     super();
+    // One listener per Redis client that follows the master (the transaction pool's size is configurable).
+    this.setMaxListeners(0);
     this.fence = new FailoverFence(cfg.sentinels.length);
     this.links = cfg.sentinels.map((s) => {
       const options = {
@@ -194,6 +198,7 @@ export class FailoverWatch extends EventEmitter<{
   private logFence(wasFenced: boolean): void {
     const fenced = this.fence.fenced;
     if (fenced === wasFenced) return;
+    this.emit('fence', fenced);
     this.log.warn(
       { sentinels: this.sentinelsLive },
       fenced ? 'failover fence up: purchases wait' : 'failover fence down',

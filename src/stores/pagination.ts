@@ -41,23 +41,26 @@ export async function pageOfIds(
   return { ids: pageIds, nextCursor: hasMore ? encodeCursor(pageIds[pageIds.length - 1]!) : null };
 }
 
+/** HGETALL of many hashes in one round trip, in order (an empty object for a hash that does not exist). */
+export async function readHashes(redis: Redis, keys: string[]): Promise<Record<string, string>[]> {
+  if (keys.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hgetall(key);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([err, hash]) => {
+    if (err) throw err;
+    return hash as Record<string, string>;
+  });
+}
+
 /** HGETALL of many hashes in one round trip; ids whose hash vanished meanwhile are skipped. */
 export async function loadHashes<T>(
   redis: Redis,
   keys: string[],
   fromHash: (h: Record<string, string>) => T,
 ): Promise<T[]> {
-  if (keys.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.hgetall(key);
-  const results = (await pipeline.exec()) ?? [];
-  const items: T[] = [];
-  for (const [err, hash] of results) {
-    if (err) throw err;
-    const record = hash as Record<string, string>;
-    if (Object.keys(record).length > 0) items.push(fromHash(record));
-  }
-  return items;
+  const hashes = await readHashes(redis, keys);
+  return hashes.filter((hash) => Object.keys(hash).length > 0).map(fromHash);
 }
 
 /** A page of entities: the ids from the index, then their hashes. */

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
+import type { ClientCache } from '../redis/cache/client-cache.js';
 import type { FailoverWatch, Lease } from '../redis/failover-watch.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
@@ -81,6 +82,8 @@ export class PurchaseStore {
     private readonly keys: Keys,
     private readonly settings: PurchaseSettings,
     private readonly metrics: BusinessMetrics,
+    /** Holds products as the catalog reads them: a sale's new stock is dropped here at once (read-your-writes). */
+    private readonly cache: ClientCache,
   ) {}
 
   async purchase(
@@ -254,6 +257,7 @@ export class PurchaseStore {
         this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first
         continue;
       }
+      this.cache.changed(productKey);
       this.judgeDurability(acked, lease);
       this.metrics.unitsSold.inc(body.quantity);
       this.metrics.revenueCents.inc(purchase.totalCents);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
+import type { ClientCache } from '../redis/cache/client-cache.js';
 import { MAX_PASSWORD_BYTES, type Role, type UpdateUserBody, type User } from '../schemas/users.js';
 import { UserNotFound, UsernameTaken } from '../errors.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
@@ -37,6 +38,8 @@ export class UserStore {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly passwords: Passwords,
+    /** Holds the token check's view of users (token-store.ts): dropped here when a user changes. */
+    private readonly cache: ClientCache,
   ) {}
 
   /**
@@ -116,6 +119,7 @@ export class UserStore {
       patch.password !== undefined ? '1' : '0',
       ...Object.entries(fields).flat(),
     );
+    this.cache.changed(this.keys.user(id));
     if (result === -1) throw new UserNotFound();
     if (result === 0) throw new UsernameTaken();
     return this.get(id);
@@ -123,6 +127,7 @@ export class UserStore {
 
   async delete(id: string): Promise<void> {
     const deleted = await this.redis.deleteUser(this.keys.user(id), this.keys.usernames(), this.keys.userIndex(), id);
+    this.cache.changed(this.keys.user(id));
     if (deleted === 0) throw new UserNotFound();
   }
 

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import {
   Redis,
+  authReaderOptions,
   closeClient,
   connect,
   followMaster,
@@ -16,6 +17,8 @@ import { formatAddress, type Address } from '../../redis/failover-fence.js';
 import { createTxPool, type TxConnection, type TxPool } from '../../redis/tx-pool.js';
 import { defineScripts } from '../../redis/scripts/index.js';
 import { keySchema, type Keys } from '../../redis/keys.js';
+import { ClientCache } from '../../redis/cache/client-cache.js';
+import { TrackingLink } from '../../redis/cache/tracking-link.js';
 
 // Two replica clients, each preferring another replica: a read has somewhere to go while one is repointed.
 const REPLICA_CLIENTS = 2;
@@ -27,6 +30,10 @@ export interface RedisClients {
   replicas: Redis[];
   /** rate-limit counters: fails fast instead of waiting out a failover */
   rateLimit: Redis;
+  /** the token check's reads, tracked for the client-side cache */
+  authReader: Redis;
+  /** reads kept exact by Redis (CLIENT TRACKING on the replicas' and the auth reader's connections) */
+  cache: ClientCache;
   /** connections leased to one WATCH/MULTI/EXEC at a time */
   pool: TxPool;
   /** every Sentinel's view: the master's address and the failover fence */
@@ -56,10 +63,12 @@ export default fp(
     const master = new Redis(masterOptions(cfg));
     const replicas = Array.from({ length: REPLICA_CLIENTS }, (_, i) => new Redis(replicaOptions(cfg, i)));
     const rateLimit = new Redis(rateLimitOptions(cfg));
+    const authReader = new Redis(authReaderOptions(cfg));
     const named: [string, Redis][] = [
       ['master', master],
       ...replicas.map((r, i): [string, Redis] => [`replica-${i + 1}`, r]),
       ['rate-limit', rateLimit],
+      ['auth-reader', authReader],
     ];
     const revived = () => metrics.clientRevivals.inc();
     for (const [name, client] of named) {
@@ -68,6 +77,18 @@ export default fp(
     }
     followMaster(master, watch);
     followMaster(rateLimit, watch);
+    followMaster(authReader, watch);
+    const cache = new ClientCache(app.config.cache, metrics.cache);
+    if (app.config.cache.enabled) {
+      for (const reader of [...replicas, authReader]) cache.track(new TrackingLink(reader, cfg, cache, app.log));
+    }
+    // A new master, or a doubt about it: what was read may belong to a history that is being discarded.
+    watch.on('switch', (from) => {
+      if (from) cache.flush('switch-master');
+    });
+    watch.on('fence', (up) => {
+      if (up) cache.flush('fence');
+    });
     watch.on('switch', (from: Address | undefined, to: Address) => {
       if (from) metrics.masterSwitches.inc();
       metrics.reportMaster(formatAddress(to));
@@ -80,6 +101,7 @@ export default fp(
     metrics.reportPoolPending(() => pool.pending);
     const closeAll = async () => {
       await pool.drain().then(() => pool.clear());
+      cache.close();
       await Promise.all(named.map(([, client]) => closeClient(client)));
       await watch.close();
     };
@@ -97,6 +119,10 @@ export default fp(
         app.log.warn({ err: { message: err.message } }, 'no redis replica reachable yet'),
       );
     }
+    // Nor is the auth reader yet: token checks go to the master connection meanwhile (uncached).
+    connect(authReader, cfg.readyTimeoutMs).catch((err: Error) =>
+      app.log.warn({ err: { message: err.message } }, 'redis auth reader not ready yet'),
+    );
 
     const statuses = () => ({
       ...Object.fromEntries(named.map(([name, client]) => [name, client.status])),
@@ -107,6 +133,8 @@ export default fp(
       master,
       replicas,
       rateLimit,
+      authReader,
+      cache,
       pool,
       watch,
       catalogReads,

@@ -23,13 +23,13 @@ declare module 'fastify' {
 /** One store per entity; route handlers talk to these, never to Redis. Bootstraps the admin account. */
 export default fp(
   async (app) => {
-    const { master, catalogReads, pool, watch, keys } = app.redis;
+    const { master, authReader, cache, catalogReads, pool, watch, keys } = app.redis;
     const { auth, purchases, redis } = app.config;
     const passwords = new Passwords(auth.passwords);
     app.addHook('onClose', () => passwords.close());
     const stores: Stores = {
-      users: new UserStore(master, keys, passwords),
-      products: new ProductStore(master, catalogReads, keys),
+      users: new UserStore(master, keys, passwords, cache),
+      products: new ProductStore(master, catalogReads, cache, keys),
       purchases: new PurchaseStore(
         master,
         pool,
@@ -37,8 +37,9 @@ export default fp(
         keys,
         { ...purchases, connectionWaitMs: redis.commandTimeoutMs },
         app.businessMetrics,
+        cache,
       ),
-      tokens: new TokenStore(master, keys),
+      tokens: new TokenStore(master, authReader, cache, keys),
     };
     app.decorate('stores', stores);
     app.decorate('passwords', passwords);
