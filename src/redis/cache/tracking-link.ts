@@ -148,11 +148,18 @@ export class TrackingLink {
       if (payload === null) this.events.invalidate(null);
       else this.events.invalidate((Array.isArray(payload) ? payload : [payload]).map((key) => key.toString()));
     });
-    await subscriber.connect();
-    const id = Number(await subscriber.client('ID'));
-    await subscriber.subscribe(INVALIDATE_CHANNEL);
-    if (this.subscriber === subscriber) this.subscriberId = id;
-    return subscriber;
+    try {
+      await subscriber.connect();
+      const id = Number(await subscriber.client('ID'));
+      await subscriber.subscribe(INVALIDATE_CHANNEL);
+      if (this.subscriber === subscriber) this.subscriberId = id;
+      return subscriber;
+    } catch (err) {
+      // Never kept half made (connected, not subscribed): the next attempt would redirect to an id it never had.
+      if (this.subscriber === subscriber) this.subscriber = undefined;
+      subscriber.disconnect();
+      throw err;
+    }
   }
 
   /** One ping in flight at a time; a pong moves freshAsOf to when its ping left; silence past SILENT_MS is a loss. */
