@@ -1,5 +1,7 @@
 import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { adminAuth } from '../stack/helpers/redis-users.js';
 import { startTestTopology } from './helpers/topology.js';
 import { call, createProduct, login, loginAdmin, startApp, type Call } from './helpers/app.js';
 import type { App } from '../src/app.js';
@@ -167,6 +169,26 @@ t.test('the delay, over every change above', async (t) => {
   report(t, 'all', delays);
   t.ok(Math.max(...delays) < DELAY_MS, `every change was read fresh within ${DELAY_MS} ms`);
 });
+
+t.test(
+  'a node that refuses the invalidation channel for a while: untrusted meanwhile, trusted again after',
+  async (t) => {
+    const { host, redisPorts } = topo.topology.options;
+    const nodes = redisPorts.map((port) => new Redis({ host, port, ...adminAuth(topo.secrets), protocol: 2 }));
+    t.teardown(() => nodes.forEach((node) => node.disconnect()));
+    // Redis drops the service's subscriptions at once; new ones are refused (NOPERM) until the channel is back.
+    await Promise.all(nodes.map((node) => node.call('ACL', 'SETUSER', 'evergreen', 'resetchannels')));
+    await sleep(600);
+    t.equal(b.redis.cache.trustedLinks(), 0, 'no link is trusted while invalidations cannot arrive');
+    const id = await createProduct(a, admin.auth, { stock: 7 });
+    const hits = await counter(b, 'evergreen_cache_hits_total', 'kind="product"');
+    for (let i = 0; i < 5; i++) t.equal((await call(b, 'GET', `/api/v1/products/${id}`)).status, 200);
+    t.equal(await counter(b, 'evergreen_cache_hits_total', 'kind="product"'), hits, 'every read went to Redis');
+    await Promise.all(nodes.map((node) => node.call('ACL', 'SETUSER', 'evergreen', '&__redis__:invalidate')));
+    await untilTrusted(b);
+    t.equal(b.redis.cache.trustedLinks(), 3, 'every link is trusted again once the channel is allowed');
+  },
+);
 
 t.test('with CLIENT_CACHE=off nothing is tracked or cached', async (t) => {
   const off = await startApp(t, topo, { CLIENT_CACHE: 'off' });
