@@ -195,7 +195,9 @@ export class PurchaseStore {
       const reads = redis.pipeline();
       if (claiming) reads.set(claim.key, claim.pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
       reads.watch(claim ? [productKey, claim.key] : [productKey]).hmget(productKey, 'priceCents', 'stock');
-      if (claim) reads.get(claim.key);
+      // Is the claim still ours? Asked again on a retry only: in the claiming pipeline, our SET has just written it
+      // and the WATCH right behind it guards it from then on.
+      if (claim && !claiming) reads.get(claim.key);
       const results = ((await reads.exec()) ?? []) as [Error | null, unknown][];
       const readError = results.find(([err]) => err)?.[0];
       if (readError) throw readError;
@@ -209,7 +211,7 @@ export class PurchaseStore {
         }
       }
       const [price, stock] = guarded[1]![1] as (string | null)[];
-      const current = guarded[2]?.[1] as string | null | undefined;
+      const current = claim && !claiming ? (guarded[2]![1] as string | null) : claim?.pending;
       if (price == null || stock == null) {
         await redis.unwatch();
         throw new ProductNotFound();
