@@ -89,6 +89,19 @@ async function composeTests(running: RunningProject) {
     Object.assign(kept, { productId: product.body.id, purchaseId: first.body.id, token });
   });
 
+  t.test('the client cache is on in every API container: its three tracked connections trusted', async (t) => {
+    const script = "fetch('http://127.0.0.1:3000/metrics').then((r) => r.text()).then((m) => console.log(m))";
+    for (const api of ['api-1', 'api-2']) {
+      const trusted = await waitFor(`${api}'s cache links`, 15_000, async () => {
+        const metrics = await project.exec(api, ['node', '-e', script]);
+        const value = Number(/^evergreen_cache_trusted_links (\d+)/m.exec(metrics)?.[1]);
+        if (value !== 3) throw new Error(`${value} trusted`);
+        return value;
+      });
+      t.equal(trusted, 3, `${api}: invalidations arrive from the replicas and the master (ACL, SUBSCRIBE)`);
+    }
+  });
+
   t.test("the operators' drill: pause the master container under keyed purchases", async (t) => {
     const setup = await prepareDrill(base, COMPOSE_ADMIN, { clients: 4, products: 3, initialStock: 100_000 });
     const load = new Load(base, setup, { clients: 4, readsPerSecond: 20, requestTimeoutMs: 5000, thinkMs: 20 });
