@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { keySchema, type Keys } from '../../src/redis/keys.js';
 import { hashFields } from '../../src/stores/hash-fields.js';
 import type { Product } from '../../src/schemas/products.js';
-import type { Purchase } from '../../src/schemas/purchases.js';
+import { newPurchase, purchaseFields } from '../../src/stores/purchase-record.js';
 import { STOCK } from './scenarios.js';
 import type { RedisAddress } from './target.js';
 
@@ -86,16 +86,9 @@ export class BulkLoader {
         const product = Math.floor(Math.random() * productIds.length);
         const userId = userIds[i % userIds.length]!;
         const quantity = 1 + (i % 3);
-        const purchase: Purchase = {
-          id: uuidv7(),
-          userId,
-          productId: productIds[product]!,
-          quantity,
-          unitPriceCents: priceOf(product),
-          totalCents: priceOf(product) * quantity,
-          createdAt: new Date().toISOString(),
-        };
-        pipeline.hset(this.keys.purchase(purchase.id), ...hashFields(purchase));
+        const line = { productId: productIds[product]!, quantity };
+        const purchase = newPurchase(uuidv7(), userId, [line], [priceOf(product)], new Date().toISOString());
+        pipeline.hset(this.keys.purchase(purchase.id), purchaseFields(purchase));
         batch.push(purchase.id);
         const ofUser = byUser.get(userId) ?? [];
         ofUser.push(purchase.id);

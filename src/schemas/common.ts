@@ -28,6 +28,10 @@ export const ErrorSchema = Type.Object(
     code: Type.String(),
     error: Type.String(),
     message: Type.String(),
+    /** OUT_OF_STOCK: the lines short of stock. */
+    details: Type.Optional(
+      Type.Array(Type.Object({ productId: Type.String(), requested: Type.Integer(), available: Type.Integer() })),
+    ),
   },
   { $id: 'Error', description: 'Every error: a stable machine-readable code and a human message' },
 );

@@ -6,7 +6,7 @@ import type { FailoverWatch, Lease } from '../redis/failover-watch.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
 import { execAndWait } from '../redis/exec-and-wait.js';
-import type { CreatePurchaseBody, Purchase } from '../schemas/purchases.js';
+import type { CreatePurchaseBody, OrderLine, Purchase } from '../schemas/purchases.js';
 import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
   IdempotencyKeyReused,
@@ -18,9 +18,9 @@ import {
   ServiceUnavailable,
   TooMuchContention,
 } from '../errors.js';
-import { doneRecord, fingerprint, parseRecord, pendingRecord } from './idempotency.js';
+import { doneRecord, parseRecord, pendingRecord } from './idempotency.js';
 import { loadPage, type Page, type PageRequest } from './pagination.js';
-import { hashFields } from './hash-fields.js';
+import { fingerprint, newPurchase, orderLines, purchaseFields, purchaseFromHash } from './purchase-record.js';
 
 export interface PurchaseSettings {
   idempotencyTtlSeconds: number;
@@ -30,16 +30,6 @@ export interface PurchaseSettings {
   waitTimeoutMs: number;
   connectionWaitMs: number;
 }
-
-const fromHash = (h: Record<string, string>): Purchase => ({
-  id: h.id!,
-  userId: h.userId!,
-  productId: h.productId!,
-  quantity: Number(h.quantity),
-  unitPriceCents: Number(h.unitPriceCents),
-  totalCents: Number(h.totalCents),
-  createdAt: h.createdAt!,
-});
 
 /** The key a request claims: its Redis key and the exact pending value it writes. */
 interface Claim {
@@ -67,6 +57,15 @@ const leavesConnectionClean = (err: unknown) => CLEAN_OUTCOMES.some((type) => er
 
 const RELEASE_RETRY_MS = 500;
 
+/** 409 OUT_OF_STOCK naming every line short of stock (nothing was written). */
+function outOfStock(short: { productId: string; requested: number; available: number }[], lineCount: number) {
+  const message =
+    lineCount === 1
+      ? `Only ${short[0]!.available} left in stock`
+      : `${short.length} of the ${lineCount} lines are short of stock`;
+  return Object.assign(new OutOfStock(message), { details: short });
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -91,8 +90,9 @@ export class PurchaseStore {
     body: CreatePurchaseBody,
     idempotencyKey?: string,
   ): Promise<{ purchase: Purchase; replayed: boolean }> {
+    const lines = orderLines(body);
     try {
-      const result = await this.claimAndBuy(userId, body, idempotencyKey);
+      const result = await this.claimAndBuy(userId, lines, idempotencyKey);
       this.metrics.purchases.inc({ outcome: result.replayed ? 'replayed' : 'created' });
       return result;
     } catch (err) {
@@ -107,17 +107,17 @@ export class PurchaseStore {
    */
   private claimAndBuy(
     userId: string,
-    body: CreatePurchaseBody,
+    lines: OrderLine[],
     idempotencyKey: string | undefined,
   ): Promise<{ purchase: Purchase; replayed: boolean }> {
     return withConnection(
       this.pool,
       async (conn) => {
         if (!(await conn.ready(this.settings.connectionWaitMs))) throw new ServiceUnavailable();
-        const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, body);
+        const claim = idempotencyKey === undefined ? undefined : this.claimFor(userId, idempotencyKey, lines);
         const claimState: ClaimState = { claimed: undefined };
         try {
-          return await this.transact(conn, userId, body, claim, claimState);
+          return await this.transact(conn, userId, lines, claim, claimState);
         } catch (err) {
           if (claim && claimState.claimed !== false) await this.freeClaim(claim);
           throw err;
@@ -128,8 +128,8 @@ export class PurchaseStore {
     );
   }
 
-  private claimFor(userId: string, idempotencyKey: string, body: CreatePurchaseBody): Claim {
-    const fp = fingerprint(body);
+  private claimFor(userId: string, idempotencyKey: string, lines: OrderLine[]): Claim {
+    const fp = fingerprint(lines);
     return { key: this.keys.idempotency(userId, idempotencyKey), pending: pendingRecord(fp), fingerprint: fp };
   }
 
@@ -169,23 +169,24 @@ export class PurchaseStore {
     if (!hash.id) throw new PurchaseNotFound();
     this.judgeDurability(waitReplicas > 0 ? (results[2]![1] as number) : 0, lease);
     this.metrics.idempotentReplays.inc();
-    return fromHash(hash);
+    return purchaseFromHash(hash);
   }
 
   /**
-   * Two round trips to the master: [claim the key, WATCH, the reads it guards] in one pipeline, then
-   * [MULTI … EXEC, WAIT] in one write. A pipeline keeps the order of its commands on the connection: the claim
-   * lands before the WATCH (our own SET must not trip it), and WAIT counts the replicas that have the EXEC.
+   * Two round trips to the master: [claim the key, WATCH every product, their price and stock] in one pipeline,
+   * then [MULTI … EXEC, WAIT] in one write: every line or none. A pipeline keeps the order of its commands on the
+   * connection: the claim lands before the WATCH (our own SET must not trip it), and WAIT counts the replicas
+   * that have the EXEC.
    */
   private async transact(
     conn: TxConnection,
     userId: string,
-    body: CreatePurchaseBody,
+    lines: OrderLine[],
     claim: Claim | undefined,
     claimState: ClaimState,
   ): Promise<{ purchase: Purchase; replayed: boolean }> {
     const redis = conn.redis;
-    const productKey = this.keys.product(body.productId);
+    const productKeys = lines.map((line) => this.keys.product(line.productId));
     const purchaseId = uuidv7();
     for (let attempt = 0; attempt <= this.settings.maxRetries; attempt++) {
       if (attempt > 0) await pause(Math.random() * Math.min(attempt, 10));
@@ -194,7 +195,8 @@ export class PurchaseStore {
       const claiming = claim !== undefined && claimState.claimed === undefined;
       const reads = redis.pipeline();
       if (claiming) reads.set(claim.key, claim.pending, 'PX', this.settings.idempotencyLockMs, 'NX', 'GET');
-      reads.watch(claim ? [productKey, claim.key] : [productKey]).hmget(productKey, 'priceCents', 'stock');
+      reads.watch(claim ? [...productKeys, claim.key] : productKeys);
+      for (const key of productKeys) reads.hmget(key, 'priceCents', 'stock');
       // Is the claim still ours? Asked again on a retry only: in the claiming pipeline, our SET has just written it
       // and the WATCH right behind it guards it from then on.
       if (claim && !claiming) reads.get(claim.key);
@@ -210,15 +212,18 @@ export class PurchaseStore {
           return { purchase: await this.replay(conn, claim.key, previous, claim.fingerprint), replayed: true };
         }
       }
-      const [price, stock] = guarded[1]![1] as (string | null)[];
-      const current = claim && !claiming ? (guarded[2]![1] as string | null) : claim?.pending;
-      if (price == null || stock == null) {
+      const products = lines.map((_, i) => guarded[1 + i]![1] as (string | null)[]);
+      const current = claim && !claiming ? (guarded[1 + lines.length]![1] as string | null) : claim?.pending;
+      if (products.some(([price, stock]) => price == null || stock == null)) {
         await redis.unwatch();
         throw new ProductNotFound();
       }
-      if (Number(stock) < body.quantity) {
+      const short = lines
+        .map((line, i) => ({ productId: line.productId, requested: line.quantity, available: Number(products[i]![1]) }))
+        .filter((line) => line.available < line.requested);
+      if (short.length > 0) {
         await redis.unwatch();
-        throw new OutOfStock(`Only ${stock} left in stock`);
+        throw outOfStock(short, lines.length);
       }
       // Our claim expired and another request took the key: that request owns the outcome now.
       if (claim && current !== null && current !== claim.pending) {
@@ -231,22 +236,15 @@ export class PurchaseStore {
       if (conn.generation !== generation || !lease) continue;
 
       const now = new Date().toISOString();
-      const unitPriceCents = Number(price);
-      const purchase: Purchase = {
-        id: purchaseId,
-        userId,
-        productId: body.productId,
-        quantity: body.quantity,
-        unitPriceCents,
-        totalCents: unitPriceCents * body.quantity,
-        createdAt: now,
-      };
+      const prices = products.map(([price]) => Number(price));
+      const purchase = newPurchase(purchaseId, userId, lines, prices, now);
       const { replies, acked } = await execAndWait(
         redis,
         (tx) => {
-          tx.hincrby(productKey, 'stock', -body.quantity)
-            .hset(productKey, 'updatedAt', now)
-            .hset(this.keys.purchase(purchase.id), hashFields(purchase))
+          lines.forEach((line, i) =>
+            tx.hincrby(productKeys[i]!, 'stock', -line.quantity).hset(productKeys[i]!, 'updatedAt', now),
+          );
+          tx.hset(this.keys.purchase(purchase.id), purchaseFields(purchase))
             .zadd(this.keys.purchaseIndex(), 0, purchase.id)
             .zadd(this.keys.userPurchases(userId), 0, purchase.id);
           if (claim) {
@@ -259,9 +257,9 @@ export class PurchaseStore {
         this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first
         continue;
       }
-      this.cache.changed(productKey);
+      this.cache.changed(...productKeys);
       this.judgeDurability(acked, lease);
-      this.metrics.unitsSold.inc(body.quantity);
+      this.metrics.unitsSold.inc(lines.reduce((units, line) => units + line.quantity, 0));
       this.metrics.revenueCents.inc(purchase.totalCents);
       return { purchase, replayed: false };
     }
@@ -292,11 +290,11 @@ export class PurchaseStore {
   async get(id: string): Promise<Purchase> {
     const hash = await this.master.hgetall(this.keys.purchase(id));
     if (!hash.id) throw new PurchaseNotFound();
-    return fromHash(hash);
+    return purchaseFromHash(hash);
   }
 
   list(page: PageRequest, userId?: string): Promise<Page<Purchase>> {
     const index = userId === undefined ? this.keys.purchaseIndex() : this.keys.userPurchases(userId);
-    return loadPage(this.master, index, this.keys.purchase, fromHash, { ...page, newestFirst: true });
+    return loadPage(this.master, index, this.keys.purchase, purchaseFromHash, { ...page, newestFirst: true });
   }
 }

@@ -44,13 +44,14 @@ function clientError(err: FastifyError, statusCode: number): Answer {
   return { statusCode, code, message };
 }
 
-function send(reply: FastifyReply, out: Answer) {
+function send(reply: FastifyReply, out: Answer & { details?: unknown[] }) {
   if (out.statusCode === 503 || out instanceof RequestInProgress) reply.header('retry-after', '1');
   return reply.status(out.statusCode).send({
     statusCode: out.statusCode,
     code: out.code,
     error: STATUS_CODES[out.statusCode] ?? 'Error',
     message: out.message,
+    ...(out.details ? { details: out.details } : {}),
   });
 }
 
