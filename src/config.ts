@@ -69,6 +69,8 @@ export const EnvSchema = Type.Object({
   IDEMPOTENCY_TTL_SECONDS: PositiveInt(86400),
   IDEMPOTENCY_LOCK_MS: PositiveInt(10000),
   PURCHASE_MAX_RETRIES: PositiveInt(100, 10000),
+  // How long after a purchase its owner may cancel it (admins: any time).
+  CANCEL_WINDOW_SECONDS: PositiveInt(1800),
   WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 1 }),
   WAIT_TIMEOUT_MS: PositiveInt(500),
   BODY_LIMIT_BYTES: PositiveInt(16384),
@@ -125,6 +127,7 @@ export interface Config {
     maxRetries: number;
     waitReplicas: number;
     waitTimeoutMs: number;
+    cancelWindowSeconds: number;
   };
 }
 
@@ -212,6 +215,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: env.PURCHASE_MAX_RETRIES,
       waitReplicas: env.WAIT_REPLICAS,
       waitTimeoutMs: env.WAIT_TIMEOUT_MS,
+      cancelWindowSeconds: env.CANCEL_WINDOW_SECONDS,
     },
   };
 }

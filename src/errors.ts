@@ -33,6 +33,11 @@ export const PurchaseNotFound = domainError('PURCHASE_NOT_FOUND', 'Purchase not 
 
 export const UsernameTaken = domainError('USERNAME_TAKEN', 'That username is already taken', 409);
 export const OutOfStock = domainError('OUT_OF_STOCK', '%s', 409);
+export const CancelWindowClosed = domainError(
+  'CANCEL_WINDOW_CLOSED',
+  'This purchase can no longer be cancelled by its owner (past CANCEL_WINDOW_SECONDS); an admin still can',
+  409,
+);
 export const RequestInProgress = domainError(
   'REQUEST_IN_PROGRESS',
   'A request with this Idempotency-Key is still being processed',

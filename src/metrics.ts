@@ -28,6 +28,8 @@ export class BusinessMetrics {
   readonly revenueCents: Counter;
   readonly watchRetries: Counter;
   readonly idempotentReplays: Counter;
+  readonly cancellations: Counter;
+  readonly refundedCents: Counter;
   readonly waits: Counter<'result'>;
   readonly masterSwitches: Counter;
   readonly clientRevivals: Counter;
@@ -59,6 +61,16 @@ export class BusinessMetrics {
     this.revenueCents = new Counter({
       name: 'evergreen_revenue_cents_total',
       help: 'Money taken by acknowledged purchases (unit price times quantity), in cents',
+      registers,
+    });
+    this.cancellations = new Counter({
+      name: 'evergreen_cancellations_total',
+      help: 'Purchases cancelled (acknowledged: stock given back, confirmed by a replica)',
+      registers,
+    });
+    this.refundedCents = new Counter({
+      name: 'evergreen_refunded_cents_total',
+      help: 'Money given back by acknowledged cancellations, in cents',
       registers,
     });
     this.watchRetries = new Counter({

@@ -63,6 +63,25 @@ const purchases: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.post(
+    '/:id/cancel',
+    {
+      schema: {
+        tags: ['purchases'],
+        summary:
+          "Cancel a purchase: every line's stock comes back, once (owner within CANCEL_WINDOW_SECONDS, admins always)",
+        security,
+        params: IdParamsSchema,
+        response: { 200: Type.Ref(PurchaseSchema), ...errorResponses(401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) =>
+      app.stores.cancellations.cancel(request.params.id, {
+        userId: request.user.id,
+        admin: request.user.role === 'admin',
+      }),
+  );
+
   app.get(
     '/:id',
     {

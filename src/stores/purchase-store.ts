@@ -2,10 +2,11 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { ClientCache } from '../redis/cache/client-cache.js';
-import type { FailoverWatch, Lease } from '../redis/failover-watch.js';
+import type { FailoverWatch } from '../redis/failover-watch.js';
 import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
 import { execAndWait } from '../redis/exec-and-wait.js';
+import { Durability } from './durability.js';
 import type { CreatePurchaseBody, OrderLine, Purchase } from '../schemas/purchases.js';
 import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
@@ -74,6 +75,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * WAIT saw a replica take it and no Sentinel doubted the master from before EXEC to after WAIT.
  */
 export class PurchaseStore {
+  private readonly durability: Durability;
+
   constructor(
     private readonly master: Redis,
     private readonly pool: TxPool,
@@ -83,7 +86,9 @@ export class PurchaseStore {
     private readonly metrics: BusinessMetrics,
     /** Holds products as the catalog reads them: a sale's new stock is dropped here at once (read-your-writes). */
     private readonly cache: ClientCache,
-  ) {}
+  ) {
+    this.durability = new Durability(watch, settings, metrics);
+  }
 
   async purchase(
     userId: string,
@@ -167,7 +172,7 @@ export class PurchaseStore {
     if (failed) throw failed[0];
     const hash = results[1]![1] as Record<string, string>;
     if (!hash.id) throw new PurchaseNotFound();
-    this.judgeDurability(waitReplicas > 0 ? (results[2]![1] as number) : 0, lease);
+    this.durability.judge(waitReplicas > 0 ? (results[2]![1] as number) : 0, lease);
     this.metrics.idempotentReplays.inc();
     return purchaseFromHash(hash);
   }
@@ -251,40 +256,19 @@ export class PurchaseStore {
             tx.set(claim.key, doneRecord(claim.fingerprint, purchase.id), 'EX', this.settings.idempotencyTtlSeconds);
           }
         },
-        this.waitSettings(),
+        this.durability.wait,
       );
       if (replies === null) {
         this.metrics.watchRetries.inc(); // a watched key changed: someone else bought or edited first
         continue;
       }
       this.cache.changed(...productKeys);
-      this.judgeDurability(acked, lease);
+      this.durability.judge(acked, lease);
       this.metrics.unitsSold.inc(lines.reduce((units, line) => units + line.quantity, 0));
       this.metrics.revenueCents.inc(purchase.totalCents);
       return { purchase, replayed: false };
     }
     throw new TooMuchContention();
-  }
-
-  private waitSettings() {
-    return { replicas: this.settings.waitReplicas, timeoutMs: this.settings.waitTimeoutMs };
-  }
-
-  /**
-   * Answer 201 only once a replica has the write (`acked`: WAIT's count), and only if the Sentinels raised no
-   * doubt about the master since `lease` was taken (else that replica may be repointed and the write discarded).
-   */
-  private judgeDurability(acked: number, lease: Lease): void {
-    const { waitReplicas } = this.settings;
-    if (acked < waitReplicas) {
-      this.metrics.waits.inc({ result: 'timeout' });
-      throw new NotDurable();
-    }
-    if (!this.watch.holds(lease)) {
-      this.metrics.waits.inc({ result: 'fenced' });
-      throw new NotDurable();
-    }
-    if (waitReplicas > 0) this.metrics.waits.inc({ result: 'acked' });
   }
 
   async get(id: string): Promise<Purchase> {

@@ -3,6 +3,8 @@ import { UserStore } from '../../stores/user-store.js';
 import { ProductStore } from '../../stores/product-store.js';
 import { PurchaseStore } from '../../stores/purchase-store.js';
 import { TokenStore } from '../../stores/token-store.js';
+import { Cancellations } from '../../stores/cancellations.js';
+import { Durability } from '../../stores/durability.js';
 import { Passwords } from '../../passwords/passwords.js';
 
 export interface Stores {
@@ -10,6 +12,7 @@ export interface Stores {
   products: ProductStore;
   purchases: PurchaseStore;
   tokens: TokenStore;
+  cancellations: Cancellations;
 }
 
 declare module 'fastify' {
@@ -29,7 +32,7 @@ export default fp(
     app.addHook('onClose', () => passwords.close());
     const stores: Stores = {
       users: new UserStore(master, keys, passwords, cache),
-      products: new ProductStore(master, catalogReads, cache, keys),
+      products: new ProductStore(master, catalogReads, cache, keys, pool, redis.commandTimeoutMs),
       purchases: new PurchaseStore(
         master,
         pool,
@@ -40,10 +43,20 @@ export default fp(
         cache,
       ),
       tokens: new TokenStore(master, authReader, cache, keys),
+      cancellations: new Cancellations(
+        pool,
+        keys,
+        new Durability(watch, purchases, app.businessMetrics),
+        { ...purchases, connectionWaitMs: redis.commandTimeoutMs },
+        app.businessMetrics,
+        cache,
+      ),
     };
     app.decorate('stores', stores);
     app.decorate('passwords', passwords);
     await stores.users.prepare();
+    const indexed = await stores.products.backfillIndex();
+    if (indexed > 0) app.log.info({ indexed }, 'catalog search index backfilled');
 
     if (auth.admin) {
       const outcome = await stores.users.ensureAdmin(auth.admin.username, auth.admin.password);
