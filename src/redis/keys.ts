@@ -20,6 +20,21 @@ export function keySchema(prefix: string) {
     product: (id: string) => `${prefix}product:${id}`,
     /** sorted set (lex, score 0): every product id */
     productIndex: () => `${prefix}products:index`,
+    /*
+     * The catalog's search indexes (stores/catalog-index.ts), all lex sorted sets (score 0) written in the MULTI
+     * that changes the product, so that every order has an exact "after this member" cursor (BYLEX with "(")
+     * and every filter an O(log n) range, even among equal prices or names. `\0` ends the sort part of a member.
+     */
+    /** sorted set (lex, score 0): `<priceCents, 13 digits zero-padded>\0<id>` — sort=price, min/max price */
+    productsByPrice: () => `${prefix}products:by-price`,
+    /** sorted set (lex, score 0): `<lower-cased name>\0<id>` — sort=name */
+    productsByName: () => `${prefix}products:by-name`,
+    /** sorted set (lex, score 0): `<the name's words from one word on, ≤ 100 chars>\0<id>` per word — q prefixes */
+    productWords: () => `${prefix}products:by-word`,
+    /** sorted set (lex, score 0): ids of the products whose stock is above 0 — inStock=true */
+    productsInStock: () => `${prefix}products:in-stock`,
+    /** string: the version of the search indexes every product has entries in (the start-up backfill's marker) */
+    catalogIndexVersion: () => `${prefix}products:index-version`,
 
     /** hash: id, userId, productId, quantity, unitPriceCents, totalCents, createdAt */
     purchase: (id: string) => `${prefix}purchase:${id}`,
