@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CreateProductBodySchema, ProductSchema, UpdateProductBodySchema } from '../schemas/products.js';
-import { IdParamsSchema, PageQuerySchema, PageSchema, errorResponses } from '../schemas/common.js';
+import {
+  CreateProductBodySchema,
+  ProductQuerySchema,
+  ProductSchema,
+  UpdateProductBodySchema,
+} from '../schemas/products.js';
+import { IdParamsSchema, PageSchema, errorResponses } from '../schemas/common.js';
 
 const ProductPageSchema = PageSchema(Type.Ref(ProductSchema), 'ProductPage');
 
@@ -15,12 +20,12 @@ const products: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['products'],
-        summary: 'The catalog, oldest first',
-        querystring: PageQuerySchema,
+        summary: 'The catalog, oldest first; or searched (q, price range, in stock) and sorted',
+        querystring: ProductQuerySchema,
         response: { 200: ProductPageSchema, ...errorResponses(400) },
       },
     },
-    async (request) => store.list(request.query),
+    async (request) => store.query(request.query),
   );
 
   app.get(
