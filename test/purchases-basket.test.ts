@@ -178,6 +178,25 @@ t.test('past the window the owner gets 409 CANCEL_WINDOW_CLOSED; an admin may st
   t.equal(await stockOf(p1), 5);
 });
 
+t.test(
+  'a basket that sells a product out takes it out of the in-stock index; its cancellation puts it back',
+  async (t) => {
+    const p1 = await createProduct(a, admin.auth, { stock: 2 });
+    const p2 = await createProduct(a, admin.auth, { stock: 5 });
+    const inStock = async (id: string) => (await master.zscore(keys.productsInStock(), id)) !== null;
+    t.same([await inStock(p1), await inStock(p2)], [true, true]);
+    const bought = await buy(buyer.auth, {
+      items: [
+        { productId: p1, quantity: 2 },
+        { productId: p2, quantity: 1 },
+      ],
+    });
+    t.same([await inStock(p1), await inStock(p2)], [false, true], 'sold out: out of the index, in the same EXEC');
+    t.equal((await call(a, 'POST', `/api/v1/purchases/${bought.body.id}/cancel`, { auth: buyer.auth })).status, 200);
+    t.same([await inStock(p1), await inStock(p2)], [true, true], 'back in stock: back in the index');
+  },
+);
+
 t.test('a line of a product deleted since gives nothing back, and leaves no stray hash', async (t) => {
   const p1 = await createProduct(a, admin.auth, { stock: 5 });
   const p2 = await createProduct(a, admin.auth, { stock: 5 });

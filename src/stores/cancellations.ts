@@ -15,6 +15,7 @@ import {
 } from '../errors.js';
 import type { Durability } from './durability.js';
 import { purchaseFields, purchaseFromHash } from './purchase-record.js';
+import { CatalogIndex } from './catalog-index.js';
 
 export interface CancelSettings {
   /** How long after a purchase its owner may cancel it (admins: always). */
@@ -41,6 +42,9 @@ const leavesConnectionClean = (err: unknown) => CLEAN_OUTCOMES.some((type) => er
  * hash holding only a stock).
  */
 export class Cancellations {
+  /** A product back in stock returns to the in-stock index in the cancellation's own MULTI. */
+  private readonly index: CatalogIndex;
+
   constructor(
     private readonly pool: TxPool,
     private readonly keys: Keys,
@@ -48,7 +52,9 @@ export class Cancellations {
     private readonly settings: CancelSettings,
     private readonly metrics: BusinessMetrics,
     private readonly cache: ClientCache,
-  ) {}
+  ) {
+    this.index = new CatalogIndex(keys);
+  }
 
   cancel(purchaseId: string, by: Canceller): Promise<Purchase> {
     return withConnection(
@@ -107,8 +113,10 @@ export class Cancellations {
         (tx) => {
           tx.hset(purchaseKey, purchaseFields(cancelled));
           purchase!.items.forEach((item, i) => {
-            if (stockOf(i) === null) return;
+            const stock = stockOf(i);
+            if (stock === null) return;
             tx.hincrby(productKeys[i]!, 'stock', item.quantity).hset(productKeys[i]!, 'updatedAt', now);
+            this.index.stockChanged(tx, item.productId, Number(stock), Number(stock) + item.quantity);
             refundedCents += item.totalCents;
           });
         },

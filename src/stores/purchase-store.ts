@@ -7,6 +7,7 @@ import type { TxConnection, TxPool } from '../redis/tx-pool.js';
 import { withConnection } from '../redis/tx-pool.js';
 import { execAndWait } from '../redis/exec-and-wait.js';
 import { Durability } from './durability.js';
+import { CatalogIndex } from './catalog-index.js';
 import type { CreatePurchaseBody, OrderLine, Purchase } from '../schemas/purchases.js';
 import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
@@ -76,6 +77,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class PurchaseStore {
   private readonly durability: Durability;
+  /** A product sold out leaves the in-stock index in the sale's own MULTI. */
+  private readonly index: CatalogIndex;
 
   constructor(
     private readonly master: Redis,
@@ -88,6 +91,7 @@ export class PurchaseStore {
     private readonly cache: ClientCache,
   ) {
     this.durability = new Durability(watch, settings, metrics);
+    this.index = new CatalogIndex(keys);
   }
 
   async purchase(
@@ -246,9 +250,11 @@ export class PurchaseStore {
       const { replies, acked } = await execAndWait(
         redis,
         (tx) => {
-          lines.forEach((line, i) =>
-            tx.hincrby(productKeys[i]!, 'stock', -line.quantity).hset(productKeys[i]!, 'updatedAt', now),
-          );
+          lines.forEach((line, i) => {
+            tx.hincrby(productKeys[i]!, 'stock', -line.quantity).hset(productKeys[i]!, 'updatedAt', now);
+            const stock = Number(products[i]![1]);
+            this.index.stockChanged(tx, line.productId, stock, stock - line.quantity);
+          });
           tx.hset(this.keys.purchase(purchase.id), purchaseFields(purchase))
             .zadd(this.keys.purchaseIndex(), 0, purchase.id)
             .zadd(this.keys.userPurchases(userId), 0, purchase.id);
