@@ -22,6 +22,8 @@ const SERVICE = [
   'evergreen_purchases_total',
   'evergreen_units_sold_total',
   'evergreen_revenue_cents_total',
+  'evergreen_cancellations_total',
+  'evergreen_refunded_cents_total',
   'evergreen_idempotent_replays_total',
   'evergreen_purchase_watch_retries_total',
   'evergreen_wait_total',

@@ -12,20 +12,34 @@ const createdPerMinute = perMinute(rate(`evergreen_purchases_total{${API},outcom
 const unitsPerMinute = perMinute(rate(`evergreen_units_sold_total{${API}}`));
 // Revenue in major units: the counter is in cents and the API names no currency.
 const revenuePerMinute = `${perMinute(rate(`evergreen_revenue_cents_total{${API}}`))} / 100`;
+const cancelledPerMinute = perMinute(rate(`evergreen_cancellations_total{${API}}`));
+const refundedPerMinute = `${perMinute(rate(`evergreen_refunded_cents_total{${API}}`))} / 100`;
+// Taken minus given back, both in cents before the one division.
+const takenCents = rate(`evergreen_revenue_cents_total{${API}}`);
+const refundedCents = rate(`evergreen_refunded_cents_total{${API}}`);
+const netRevenuePerMinute = `${perMinute(`(${takenCents} - ${refundedCents})`)} / 100`;
 const outOfStock = rate(`evergreen_purchases_total{${API},outcome="out_of_stock"}`);
 const outOfStockRatio = `${outOfStock} / (${rate(PURCHASES)} > 0)`;
+
+const REFUND_NOTE =
+  'A cancellation gives back what its purchase took (evergreen_refunded_cents_total / 100), counted when the ' +
+  'cancellation is acknowledged, which may be long after the sale: net revenue can dip below zero for a while.';
 
 const REVENUE_NOTE =
   'In major units (evergreen_revenue_cents_total / 100): the API keeps integer minor units and names no currency, ' +
   'so no symbol is shown.';
 
-/** Is Evergreen selling: purchases by outcome, units, revenue, and what refused or retried a purchase or login. */
+/**
+ * Is Evergreen selling: purchases by outcome, units, revenue, cancellations and refunds, and what refused or retried
+ * a purchase or login.
+ */
 export function businessDashboard() {
   const builder = evergreenDashboard({
     uid: 'evergreen-business',
     title: 'Evergreen / Business',
     description:
-      'Purchases by outcome, units sold, revenue, out-of-stock, replays, retries, NOT_DURABLE, login limits.',
+      'Purchases by outcome, units sold, revenue, cancellations and refunds, out-of-stock, replays, retries, ' +
+      'NOT_DURABLE, login limits.',
     instanceJob: 'api',
   })
     .withRow(row('Now'))
@@ -36,7 +50,7 @@ export function businessDashboard() {
         unit: units.OpsPerMinute,
         queries: [{ expr: createdPerMinute }],
         colors: ['blue'],
-        width: 6,
+        width: 4,
       }),
     )
     .withPanel(
@@ -46,7 +60,7 @@ export function businessDashboard() {
         unit: units.CountsPerMinute,
         queries: [{ expr: unitsPerMinute }],
         colors: ['blue'],
-        width: 6,
+        width: 4,
       }),
     )
     .withPanel(
@@ -57,7 +71,28 @@ export function businessDashboard() {
         queries: [{ expr: revenuePerMinute }],
         colors: ['blue'],
         decimals: 2,
-        width: 6,
+        width: 4,
+      }),
+    )
+    .withPanel(
+      statPanel({
+        title: 'Cancellations',
+        description: 'Purchases cancelled per minute (acknowledged: the stock is back).',
+        unit: units.OpsPerMinute,
+        queries: [{ expr: cancelledPerMinute }],
+        colors: ['blue'],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      statPanel({
+        title: 'Net revenue per minute',
+        description: `Money taken minus money given back by cancellations, per minute. ${REFUND_NOTE} ${REVENUE_NOTE}`,
+        unit: units.Short,
+        queries: [{ expr: netRevenuePerMinute }],
+        colors: ['blue'],
+        decimals: 2,
+        width: 4,
       }),
     )
     .withPanel(
@@ -68,7 +103,7 @@ export function businessDashboard() {
         queries: [{ expr: outOfStockRatio }],
         colors: ['green', [0.1, 'orange'], [0.5, 'red']],
         noValue: 'no purchases',
-        width: 6,
+        width: 4,
       }),
     )
     .withRow(row('Sales'))
@@ -100,6 +135,29 @@ export function businessDashboard() {
         unit: units.Short,
         queries: [{ expr: revenuePerMinute, legend: 'revenue per minute' }],
         min: 0,
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Cancellations',
+        description:
+          'Purchases cancelled per minute, by their owner within CANCEL_WINDOW_SECONDS or by an admin; a repeated ' +
+          'cancellation of the same purchase is not counted again.',
+        unit: units.OpsPerMinute,
+        queries: [{ expr: cancelledPerMinute, legend: 'cancellations' }],
+        min: 0,
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Refunds and net revenue',
+        description:
+          `Money given back per minute by cancellations, and revenue net of it. ${REFUND_NOTE} ` + REVENUE_NOTE,
+        unit: units.Short,
+        queries: [
+          { expr: refundedPerMinute, legend: 'refunded per minute' },
+          { expr: netRevenuePerMinute, legend: 'net revenue per minute' },
+        ],
       }),
     )
     .withRow(row('Refusals and retries'))
