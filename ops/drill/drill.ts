@@ -59,7 +59,8 @@ export async function runDrill(
     }
     progress.step('stopping the load');
     await load.stop();
-    progress.step(`resolving ${load.counts().unknown} unknown outcomes with their own keys`);
+    const { unknown, cancellations } = load.counts();
+    progress.step(`resolving ${unknown} unknown purchases with their own keys, ${cancellations.unknown} cancellations`);
     await load.resolveUnknown(options.resolveTimeoutMs);
     const retries = load.ops.reduce((n, op) => n + op.attempts.length - 1, 0);
     progress.step('replaying acknowledged keys');

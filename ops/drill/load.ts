@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from './http.js';
-import { settle, type PurchaseOp } from './purchase-op.js';
+import { settle, settleCancel, type CancelOp, type Line, type PurchaseOp } from './purchase-op.js';
 import type { DrillSetup } from './setup.js';
 
 /** One catalog read (GET /api/v1/products/:id); failed unless 2xx. */
@@ -18,6 +18,11 @@ export interface LoadSettings {
   thinkMs: number;
 }
 
+// Every BASKET_EVERY-th keyed purchase of a buyer is a basket of 2–3 of the drill's products; every
+// CANCEL_EVERY-th purchase a buyer has acknowledged is cancelled right away.
+export const BASKET_EVERY = 4;
+export const CANCEL_EVERY = 5;
+
 export interface LoadCounts {
   ok: number;
   failed: number;
@@ -26,11 +31,17 @@ export interface LoadCounts {
   retrying: number;
   reads: number;
   failedReads: number;
+  /** Purchases sent as baskets. */
+  baskets: number;
+  /** Cancellations of acknowledged purchases, counted like purchases. */
+  cancellations: { ok: number; failed: number; unknown: number; retrying: number };
 }
 
 /**
  * The drill's steady mixed load through NGINX: `clients` buyers each sending one keyed purchase after
- * another (retried with the same key until definite), and catalog reads at a fixed rate. Everything is logged.
+ * another (retried with the same key until definite; every BASKET_EVERY-th a basket), cancelling every
+ * CANCEL_EVERY-th acknowledged one (retried until definite too), and catalog reads at a fixed rate.
+ * Everything is logged.
  */
 export class Load {
   readonly ops: PurchaseOp[] = [];
@@ -57,19 +68,33 @@ export class Load {
     await Promise.all(this.readsInFlight);
   }
 
-  /** After healing: retries every unknown operation with its own key until definite or the deadline. */
+  /**
+   * After healing: retries every unknown operation with its own key until definite or the deadline, then every
+   * unknown cancellation (a purchase whose outcome stays unknown is never cancelled).
+   */
   async resolveUnknown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const keepGoing = () => Date.now() < deadline;
+    const { requestTimeoutMs } = this.settings;
     const queue = this.ops.filter((op) => op.outcome === 'unknown');
     const worker = async () => {
       for (let op = queue.shift(); op; op = queue.shift()) {
         const buyer = this.buyerOf(op);
-        const outcome = await settle(this.base, buyer, op, this.settings.requestTimeoutMs, () => Date.now() < deadline);
+        const outcome = await settle(this.base, buyer, op, requestTimeoutMs, keepGoing);
         op.outcome = outcome;
         op.resolvedLate = outcome !== 'unknown';
       }
     };
     await Promise.all(Array.from({ length: this.settings.clients }, worker));
+    const cancels = this.ops.filter((op) => op.cancel?.outcome === 'unknown');
+    const cancelWorker = async () => {
+      for (let op = cancels.shift(); op; op = cancels.shift()) {
+        const cancel = op.cancel as CancelOp;
+        cancel.outcome = await settleCancel(this.base, this.buyerOf(op), op, requestTimeoutMs, keepGoing);
+        cancel.resolvedLate = cancel.outcome !== 'unknown';
+      }
+    };
+    await Promise.all(Array.from({ length: this.settings.clients }, cancelWorker));
   }
 
   /**
@@ -94,10 +119,18 @@ export class Load {
   }
 
   counts(): LoadCounts {
-    const counts: LoadCounts = { ok: 0, failed: 0, unknown: 0, retrying: 0, reads: this.reads.length, failedReads: 0 };
+    const cancellations = { ok: 0, failed: 0, unknown: 0, retrying: 0 };
+    const counts: LoadCounts = {
+      ...{ ok: 0, failed: 0, unknown: 0, retrying: 0, reads: this.reads.length, failedReads: 0, baskets: 0 },
+      cancellations,
+    };
     for (const op of this.ops) {
       if (op.outcome === 'pending') counts.retrying += op.attempts.length > 0 ? 1 : 0;
       else counts[op.outcome]++;
+      if (op.lines.length > 1) counts.baskets++;
+      const cancel = op.cancel;
+      if (cancel?.outcome === 'pending') cancellations.retrying += cancel.attempts.length > 0 ? 1 : 0;
+      else if (cancel) cancellations[cancel.outcome]++;
     }
     counts.failedReads = this.reads.filter(failedRead).length;
     return counts;
@@ -112,22 +145,40 @@ export class Load {
   private async buyerLoop(client: number): Promise<void> {
     const buyer = this.setup.buyers[client];
     if (!buyer) return;
+    const keepGoing = () => this.running;
+    let acknowledged = 0;
     for (let n = 1; this.running; n++) {
-      const product = this.setup.products[Math.floor(Math.random() * this.setup.products.length)];
-      if (!product) return;
+      const lines = this.lines(n % BASKET_EVERY === 0 ? 2 + Math.floor(Math.random() * 2) : 1);
+      if (lines.length === 0) return;
       const op: PurchaseOp = {
         key: `drill-${this.setup.runId}-${client + 1}-${n}`,
         userId: buyer.id,
-        productId: product.id,
-        quantity: 1 + Math.floor(Math.random() * 3),
+        lines,
         invokedAt: Date.now(),
         outcome: 'pending',
         attempts: [],
       };
       this.ops.push(op);
-      op.outcome = await settle(this.base, buyer, op, this.settings.requestTimeoutMs, () => this.running);
+      op.outcome = await settle(this.base, buyer, op, this.settings.requestTimeoutMs, keepGoing);
+      if (op.outcome === 'ok' && ++acknowledged % CANCEL_EVERY === 0 && this.running) {
+        const cancel: CancelOp = { invokedAt: Date.now(), outcome: 'pending', attempts: [] };
+        op.cancel = cancel;
+        cancel.outcome = await settleCancel(this.base, buyer, op, this.settings.requestTimeoutMs, keepGoing);
+      }
       await sleep(this.settings.thinkMs);
     }
+  }
+
+  /** `count` distinct drill products (fewer when the drill has fewer), 1–3 units each (a basket: 1–2). */
+  private lines(count: number): Line[] {
+    const products = [...this.setup.products];
+    const lines: Line[] = [];
+    while (lines.length < count && products.length > 0) {
+      const [product] = products.splice(Math.floor(Math.random() * products.length), 1);
+      const quantity = 1 + Math.floor(Math.random() * (count > 1 ? 2 : 3));
+      if (product) lines.push({ productId: product.id, quantity });
+    }
+    return lines;
   }
 
   // Reads are fired on a clock, not one after another, so a slow answer does not slow the rate down.

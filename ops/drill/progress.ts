@@ -37,6 +37,11 @@ export class Progress {
     const c = this.counts();
     const where = this.cycle === 0 ? 'warm-up' : `cycle ${this.cycle}/${this.cycles}`;
     const purchases = `${c.ok} ok, ${c.failed} failed, ${c.retrying} retrying, ${c.unknown} unknown`;
-    this.log(`${where} · ${this.phase} | purchases ${purchases} | reads ${c.reads}, ${c.failedReads} failed`);
+    const x = c.cancellations;
+    const cancels = `${x.ok} ok, ${x.failed} failed, ${x.retrying} retrying, ${x.unknown} unknown`;
+    const reads = `reads ${c.reads}, ${c.failedReads} failed`;
+    this.log(
+      `${where} · ${this.phase} | purchases ${purchases} (${c.baskets} baskets) | cancels ${cancels} | ${reads}`,
+    );
   }
 }

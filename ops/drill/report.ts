@@ -12,6 +12,10 @@ export interface DrillTotals {
   /** Unknown when the load stopped, settled by the retries after the last cycle. */
   resolvedLate: number;
   retries: number;
+  /** Purchases sent as baskets of 2–3 products. */
+  baskets: number;
+  /** Cancellations of acknowledged purchases, retried like purchases. */
+  cancellations: { invoked: number; acknowledged: number; failed: number; unknown: number; resolvedLate: number };
   /** Acknowledged keys sent once more at the end to check that a replay returns the same purchase. */
   replayed: number;
   reads: number;
@@ -49,6 +53,14 @@ export function drillTotals(
     unknown: counts.unknown,
     resolvedLate: load.ops.filter((op) => op.resolvedLate).length,
     ...counted,
+    baskets: counts.baskets,
+    cancellations: {
+      invoked: load.ops.filter((op) => op.cancel).length,
+      acknowledged: counts.cancellations.ok,
+      failed: counts.cancellations.failed,
+      unknown: counts.cancellations.unknown,
+      resolvedLate: load.ops.filter((op) => op.cancel?.resolvedLate).length,
+    },
     reads: counts.reads,
     failedReads: counts.failedReads,
     lost: invariants.find((i) => i.id === 1)?.counts.lost ?? 0,
@@ -78,6 +90,7 @@ const entries = (record: Record<string, number>) =>
 /** The report as markdown: per-cycle table, invariants, totals. */
 export function renderMarkdown(report: DrillReport): string {
   const { stack, load, totals } = report;
+  const cancels = totals.cancellations;
   const lines = [
     `# Evergreen drill: ${report.fault}, ${report.cycles.length} cycle(s) — ${verdict(report.passed)}`,
     '',
@@ -125,7 +138,10 @@ export function renderMarkdown(report: DrillReport): string {
     '## Totals',
     '',
     `- purchases: ${totals.invoked} invoked, ${totals.acknowledged} acknowledged, ${totals.failed} failed, ` +
-      `${totals.unknown} unknown (${totals.resolvedLate} more settled after the last cycle), ${totals.retries} retries`,
+      `${totals.unknown} unknown (${totals.resolvedLate} more settled after the last cycle), ` +
+      `${totals.retries} retries; ${totals.baskets} baskets`,
+    `- cancellations: ${cancels.invoked} invoked, ${cancels.acknowledged} acknowledged, ${cancels.failed} failed, ` +
+      `${cancels.unknown} unknown (${cancels.resolvedLate} more settled after the last cycle)`,
     `- acknowledged purchases lost: ${totals.lost}; keys with two purchases: ${totals.duplicates} ` +
       `(${totals.replayed} acknowledged keys replayed at the end)`,
     `- catalog reads: ${totals.reads}, failed ${totals.failedReads}`,
