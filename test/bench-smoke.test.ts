@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { keySchema } from '../src/redis/keys.js';
+import { CATALOG_INDEX_VERSION } from '../src/stores/catalog-backfill.js';
+import { indexEntries } from '../src/stores/catalog-index.js';
 import { renderBench, runBench } from '../ops/bench/bench.js';
 import { REDIS_CEILING } from '../ops/bench/redis-ceiling.js';
 import { BENCH_NGINX_LOCATIONS, SCENARIOS } from '../ops/bench/scenarios.js';
@@ -10,7 +12,19 @@ import { LocalDeployment } from '../ops/deployment/local.js';
 import { startTestStack, testStackConfig } from './helpers/stack.js';
 
 const PRODUCT_FIELDS = ['createdAt', 'description', 'id', 'name', 'priceCents', 'stock', 'updatedAt'];
-const PURCHASE_FIELDS = ['createdAt', 'id', 'productId', 'quantity', 'totalCents', 'unitPriceCents', 'userId'];
+// A purchase of one line, as the store writes it since baskets: its items and status, and the line at the top.
+const PURCHASE_FIELDS = [
+  'createdAt',
+  'id',
+  'items',
+  'productId',
+  'quantity',
+  'status',
+  'totalCents',
+  'unitPriceCents',
+  'userId',
+];
+const SCALE_RUNS = ['catalog-get', 'catalog-page', 'search', 'search-filtered', 'purchase'];
 const SCALE_SIZE = 1000;
 
 /**
@@ -50,8 +64,8 @@ t.test('every scenario runs under wrk and lands in the table, with its ceiling a
   const scale = results.find((r) => r.name === 'scale')?.scale;
   t.same(
     scale?.runs.map((r) => r.name),
-    ['catalog-get', 'catalog-page', 'purchase'],
-    'scale: the three scenarios at both sizes',
+    SCALE_RUNS,
+    'scale: each of its scenarios at both sizes',
   );
   for (const run of scale?.runs ?? []) {
     for (const [size, r] of Object.entries({ seeded: run.seeded, 'at scale': run.atScale })) {
@@ -80,7 +94,7 @@ t.test('every scenario runs under wrk and lands in the table, with its ceiling a
   for (const name of scenarios) t.match(table, `| ${name} |`, `the table has ${name}`);
   t.match(table, /^mixed: reads p99 [\d.]+ ms alone, [\d.]+ ms under \d+ logins\/s/m, 'the table has the mixed line');
   t.match(table, /^scale: 1,000 products .* and 1,000 purchases /m, 'the table has the scale line');
-  for (const name of ['catalog-get', 'catalog-page', 'purchase']) {
+  for (const name of SCALE_RUNS) {
     t.match(table, new RegExp(`^\\| ${name} \\|( [^|]+ \\|){8}$`, 'm'), `the scale table has ${name}`);
   }
   if (scale) await checkLoaded(t, deployment, scale.products, scale.purchases);
@@ -112,9 +126,19 @@ async function checkLoaded(t: Test, deployment: DeploymentView, products: Loaded
   const sampleOf = (index: string, loaded: Loaded) => redis.zrange(index, ...range(loaded), 'BYLEX', 'LIMIT', 0, 20);
   const problems: string[] = [];
   for (const id of await sampleOf(keys.productIndex(), products)) {
-    const fields = Object.keys(await redis.hgetall(keys.product(id))).sort();
+    const hash = await redis.hgetall(keys.product(id));
+    const fields = Object.keys(hash).sort();
     if (fields.join() !== PRODUCT_FIELDS.join()) problems.push(`product ${id}: ${fields.join()}`);
+    const product = { id, name: hash.name ?? '', priceCents: Number(hash.priceCents), stock: Number(hash.stock) };
+    for (const [key, member] of indexEntries(keys, product)) {
+      if ((await redis.zscore(key, member)) !== '0') problems.push(`product ${id}: no ${key} entry ${member}`);
+    }
   }
+  t.equal(
+    await redis.get(keys.catalogIndexVersion()),
+    CATALOG_INDEX_VERSION,
+    'the index-version marker is set: an instance starting does not backfill what was loaded',
+  );
   const purchaseIds = await sampleOf(keys.purchaseIndex(), purchases);
   for (const id of purchaseIds) {
     const purchase = await redis.hgetall(keys.purchase(id));
@@ -131,6 +155,6 @@ async function checkLoaded(t: Test, deployment: DeploymentView, products: Loaded
   t.same(
     problems,
     [],
-    "loaded hashes have the stores' fields; each purchase of a real product, at its price, by a buyer",
+    "loaded hashes have the stores' fields, products their search entries; purchases of real products, by buyers",
   );
 }

@@ -84,9 +84,11 @@ async function runScenarios(
   for (const scenario of ordered) {
     const url = await scenarioUrl(scenario, deployment);
     log(`${scenario.name}: ${options.durationSeconds} s, ${options.connections} connections → ${url}`);
+    // Outside the window: what it needs made beforehand is not what it measures.
+    const scenarioData = scenario.prepare ? await scenario.prepare(deployment, data, run, log) : data;
     const retriesBefore = scenario.name === 'purchase-hot' ? await sumCounter(deployment, WATCH_RETRIES) : 0;
     const { value: measured, ...observed } = await observer.around(
-      () => around(scenario.name, () => measure(scenario, deployment, data, run)),
+      () => around(scenario.name, () => measure(scenario, deployment, scenarioData, run)),
       (m) => m.requests,
     );
     const ceiling = scenario.ceiling ? results.get(scenario.ceiling) : undefined;

@@ -1,5 +1,6 @@
 -- Appended to every benchmark script: counts each status per thread and prints one JSON line at the end,
--- so the harness reads exact figures instead of wrk's rounded text.
+-- so the harness reads exact figures instead of wrk's rounded text. A request script that needs the answers
+-- themselves (the cancel scenario's preparation records what it bought) defines on_response, called first.
 local threads = {}
 
 function setup(thread)
@@ -9,6 +10,7 @@ end
 statuses = {}
 
 function response(status, headers, body)
+  if on_response then on_response(status, headers, body) end
   statuses[status] = (statuses[status] or 0) + 1
 end
 

@@ -1,10 +1,12 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { keySchema, type Keys } from '../../src/redis/keys.js';
+import { CATALOG_INDEX_VERSION } from '../../src/stores/catalog-backfill.js';
+import { indexEntries } from '../../src/stores/catalog-index.js';
 import { hashFields } from '../../src/stores/hash-fields.js';
 import type { Product } from '../../src/schemas/products.js';
 import { newPurchase, purchaseFields } from '../../src/stores/purchase-record.js';
-import { STOCK } from './scenarios.js';
+import { STOCK, benchPrice, nameWord } from './scenarios.js';
 import type { RedisAddress } from './target.js';
 
 /** Entities per pipeline: 5,000 hashes and their index entries in one exec. */
@@ -24,12 +26,10 @@ export interface BulkLoaded {
   lastId: string;
 }
 
-/** Varied, but a function of the index: a purchase finds its product's price without a lookup. */
-const priceOf = (index: number) => 100 + ((index * 7919) % 99_900);
-
 /**
  * Writes products and purchases straight into the master, in pipelines, with exactly the keys, hashes and index
- * entries the stores write (ProductStore.create, PurchaseStore's transaction), ids UUIDv7 as theirs. After each
+ * entries the stores write (ProductStore.create with its search-index entries from CatalogIndex, PurchaseStore's
+ * transaction), ids UUIDv7 as theirs. After each
  * batch, WAIT for every replica: the load goes at the pace the replicas apply it, and ends with them caught up.
  */
 export class BulkLoader {
@@ -51,29 +51,47 @@ export class BulkLoader {
     return new BulkLoader(redis, keyPrefix, replicas, log);
   }
 
-  /** `count` products named after the run, each with plenty of stock; their ids, in creation order. */
+  /**
+   * `count` products named after the run and a name word (scenarios.ts: what search's q finds), each with plenty
+   * of stock, in the search indexes as the service indexes a created product; their ids, in creation order.
+   */
   async products(count: number, runId: string): Promise<{ loaded: BulkLoaded; ids: string[] }> {
+    // The marker says every product has this version's index entries, so an instance starting skips its backfill
+    // (catalog-backfill.ts) rather than walk the million. The loaded ones have them; the ones before do only when
+    // the marker was already there (the instances' own backfill done): otherwise it stays unset, and the next
+    // instance to start indexes them all (idempotent, the loaded ones included).
+    const indexedBefore = (await this.redis.get(this.keys.catalogIndexVersion())) === CATALOG_INDEX_VERSION;
     const ids: string[] = [];
     const loaded = await this.load('products', count, (pipeline, from, to) => {
       const batch: string[] = [];
+      // The entries CatalogIndex.created queues for each product, one ZADD per index for the whole batch.
+      const entries = new Map<string, string[]>();
       for (let i = from; i < to; i++) {
         const now = new Date().toISOString();
         const product: Product = {
           id: uuidv7(),
           description: '',
-          name: `Bench ${runId} bulk #${i + 1}`,
-          priceCents: priceOf(i),
+          name: `Bench ${runId} bulk ${nameWord(i)} #${i + 1}`,
+          priceCents: benchPrice(i),
           stock: STOCK,
           createdAt: now,
           updatedAt: now,
         };
         pipeline.hset(this.keys.product(product.id), ...hashFields(product));
+        for (const [key, member] of indexEntries(this.keys, product)) {
+          const members = entries.get(key) ?? [];
+          members.push(member);
+          entries.set(key, members);
+        }
         batch.push(product.id);
       }
       pipeline.zadd(this.keys.productIndex(), ...batch.flatMap((id) => [0, id]));
+      for (const [key, members] of entries) pipeline.zadd(key, ...members.flatMap((member) => [0, member]));
       ids.push(...batch);
       return batch;
     });
+    if (indexedBefore) await this.redis.set(this.keys.catalogIndexVersion(), CATALOG_INDEX_VERSION);
+    else this.log('products: no index-version marker before the load: the next instance to start backfills');
     return { loaded, ids };
   }
 
@@ -87,7 +105,7 @@ export class BulkLoader {
         const userId = userIds[i % userIds.length]!;
         const quantity = 1 + (i % 3);
         const line = { productId: productIds[product]!, quantity };
-        const purchase = newPurchase(uuidv7(), userId, [line], [priceOf(product)], new Date().toISOString());
+        const purchase = newPurchase(uuidv7(), userId, [line], [benchPrice(product)], new Date().toISOString());
         pipeline.hset(this.keys.purchase(purchase.id), purchaseFields(purchase));
         batch.push(purchase.id);
         const ofUser = byUser.get(userId) ?? [];

@@ -3,14 +3,22 @@ import { jsonRequest } from '../../stack/helpers/http.js';
 import type { DeploymentView } from '../deployment/deployment.js';
 import type { ScenarioResult, ScaleOutcome } from './results.js';
 import { BulkLoader, type BulkLoaded } from './scale-load.js';
-import { SCALE, measure, wrkScenario, type BenchData, type MeasureRun, type Measured } from './scenarios.js';
+import {
+  NAME_WORDS,
+  SCALE,
+  measure,
+  wrkScenario,
+  type BenchData,
+  type MeasureRun,
+  type Measured,
+} from './scenarios.js';
 import { masterAddress } from './target.js';
 
 export const SCALE_WHAT = 'catalog-get once products and purchases are bulk-loaded (the rest in the scale table)';
 export const SCALE_DEFAULT_SIZE = 1_000_000;
 
 /** What scale runs: the same requests at the seeded size and at scale. */
-const MEASURED = ['catalog-get', 'catalog-page', 'purchase'];
+const MEASURED = ['catalog-get', 'catalog-page', 'search', 'search-filtered', 'purchase'];
 
 export interface ScaleRun extends MeasureRun {
   products: number;
@@ -18,10 +26,12 @@ export interface ScaleRun extends MeasureRun {
 }
 
 /**
- * Latency must stay flat as data grows: catalog-get, catalog-page and purchase at the seeded size, then the bulk
- * load (scale-load.ts, replicas caught up), then the same three again, reads and purchases spread over the loaded
- * catalog. Run last: the store keeps what it loaded. One `scale: ` line starts it and one indented line ends it
- * (how --profile tells scenarios apart); the steps between are `scale · ` lines.
+ * Latency must stay flat as data grows: catalog-get, catalog-page, search (q), search-filtered (in stock, a price
+ * range, by price) and purchase at the seeded size, then the bulk load (scale-load.ts, replicas caught up, the
+ * loaded products in the search indexes), then the same again, reads and purchases spread over the loaded catalog
+ * and the searches matching loaded products as well as seeded ones. Run last: the store keeps what it loaded.
+ * One `scale: ` line starts it and one indented line ends it (how --profile tells scenarios apart); the steps
+ * between are `scale · ` lines.
  */
 export async function runScale(
   deployment: DeploymentView,
@@ -30,7 +40,7 @@ export async function runScale(
   log: (msg: string) => void,
 ): Promise<ScenarioResult> {
   log(
-    `${SCALE}: catalog-get, catalog-page, purchase (${run.durationSeconds} s each, ${run.connections} connections), ` +
+    `${SCALE}: ${MEASURED.join(', ')} (${run.durationSeconds} s each, ${run.connections} connections), ` +
       `then ${thousands(run.products)} products and ${thousands(run.purchases)} purchases bulk-loaded, then again`,
   );
   const step = (msg: string) => log(`${SCALE} · ${msg}`);
@@ -95,7 +105,8 @@ function sample<T>(items: T[], n: number): T[] {
 }
 
 /**
- * Through NGINX, as a client: the page of products after the first loaded one, and the first buyer's newest
+ * Through NGINX, as a client: the page of products after the first loaded one, a search only loaded names
+ * match (found through the search-index entries the load wrote), and the first buyer's newest
  * purchases, with how many of their items are bulk-loaded ones (UUIDv7: those between the first and last id).
  */
 async function readBack(deployment: DeploymentView, data: BenchData, products: BulkLoaded, purchases: BulkLoaded) {
@@ -106,8 +117,15 @@ async function readBack(deployment: DeploymentView, data: BenchData, products: B
     return { what, status: res.status, items: ids.length, bulk };
   };
   const after = encodeCursor(products.firstId);
+  // Only loaded names hold "bulk"; by price, as creation order ("newest") lists the seeded ones first.
+  const word = NAME_WORDS[0]!;
   return [
     await get('products page after a loaded one', `/api/v1/products?limit=20&cursor=${after}`, products),
+    await get(
+      `a search for "bulk ${word}", dearest first`,
+      `/api/v1/products?q=bulk%20${word}&sort=-price&limit=20`,
+      products,
+    ),
     await get("a buyer's newest purchases", '/api/v1/purchases?limit=20', purchases, data.tokens[0]),
   ];
 }
