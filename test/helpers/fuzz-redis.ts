@@ -117,9 +117,14 @@ export class DataWatch {
     return key.startsWith(this.prefix) && !key.startsWith(`${this.prefix}rl:`);
   }
 
-  /** Each key's type, content and whether it expires, as one comparable string; undefined when it is gone. */
-  private async read(keys: string[]): Promise<Map<string, string | undefined>> {
+  /**
+   * Each key's type, content and whether it expires, as one comparable string; undefined when it is gone. A key
+   * written between its TYPE and its read (the service's own writers do not wait for the barrier: the catalog's
+   * start-up backfill, a purchase's Idempotency-Key claim) is read again.
+   */
+  private async read(keys: string[], attempt = 0): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
+    const again: string[] = [];
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
       const types = (await this.redis.pipeline(chunk.map((key) => ['type', key])).exec()) ?? [];
@@ -139,12 +144,18 @@ export class DataWatch {
       chunk.forEach((key, j) => {
         const type = String(types[j]?.[1]);
         if (type === 'none') return out.set(key, undefined);
-        let value = values[j]?.[1];
+        const [err, read] = values[j] ?? [new Error('no reply'), undefined];
+        if (err || (type !== 'string' && (read === null || read === undefined))) {
+          if (attempt < 5) return again.push(key);
+          throw new Error(`cannot read ${key} (${type}): ${String(err ?? read)}`);
+        }
+        let value = read;
         if (type === 'hash') value = Object.entries(value as Record<string, string>).sort();
         if (type === 'set') value = [...(value as string[])].sort();
         out.set(key, JSON.stringify({ type, value, expires: Number(ttls[j]?.[1]) > 0 }));
       });
     }
+    if (again.length > 0) for (const [key, value] of await this.read(again, attempt + 1)) out.set(key, value);
     return out;
   }
 }
