@@ -22,7 +22,11 @@ import { call, STACK_ADMIN, startTestStack, testStackConfig } from './helpers/st
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-const config = await testStackConfig(t, { apiEnv: { LOGIN_RATE_LIMIT_MAX: '1000000' } });
+// A short cancel window, so that an owner's cancellation is both served (a fresh purchase) and refused (409).
+const CANCEL_WINDOW_SECONDS = 10;
+const config = await testStackConfig(t, {
+  apiEnv: { LOGIN_RATE_LIMIT_MAX: '1000000', CANCEL_WINDOW_SECONDS: String(CANCEL_WINDOW_SECONDS) },
+});
 const stack = await startTestStack(t, config);
 const base = stack.publicUrl;
 const watch = await DataWatch.start(stack, config.keyPrefix);
@@ -56,8 +60,8 @@ async function newUser(role: 'customer' | 'admin'): Promise<{ id: string; token:
   return { id: user.id, token };
 }
 
-async function newProduct(): Promise<string> {
-  const body = { name: unique('product'), priceCents: 1999, stock: 1_000_000 };
+async function newProduct(stock = 1_000_000): Promise<string> {
+  const body = { name: unique('product'), priceCents: 1999, stock };
   return (await ok<{ id: string }>('product', call(base, 'POST', '/api/v1/products', { token: root.token, body }))).id;
 }
 
@@ -69,20 +73,39 @@ async function newPurchase(buyer: { token: string }, productId: string): Promise
 const customer = await newUser('customer');
 const other = await newUser('customer');
 const productId = await newProduct();
+
+/** nextCursor of two real pages: the plain catalog's and a search's (each refused with the other's query). */
+async function catalogCursors(): Promise<string[]> {
+  await newProduct(); // a second page for both
+  const cursors: string[] = [];
+  for (const query of ['limit=1', 'limit=1&sort=price&inStock=true']) {
+    const page = await ok<{ nextCursor: string | null }>(
+      'catalog page',
+      call(base, 'GET', `/api/v1/products?${query}`),
+    );
+    if (page.nextCursor) cursors.push(page.nextCursor);
+  }
+  return cursors;
+}
+
 let fixtures: FuzzFixtures = {
   customer,
   other,
   admin: await newUser('admin'),
   productId,
+  secondProductId: await newProduct(),
+  soldOutProductId: await newProduct(0),
   purchaseId: await newPurchase(customer, productId),
   otherPurchaseId: await newPurchase(other, productId),
+  cursors: await catalogCursors(),
 };
+if (fixtures.cursors.length !== 2) throw new Error(`catalog cursors: ${JSON.stringify(fixtures.cursors)}`);
 await watch.changes(); // the fixtures are the starting point, not a change
 
 /**
  * After a request that changed something, the fixtures are checked and replaced where it undid them (a token
- * logged out, a user deleted, renamed or demoted, the product deleted or sold out), so later requests still
- * reach past authentication and lookups.
+ * logged out, a user deleted, renamed or demoted, a product deleted, sold out or restocked, a purchase
+ * cancelled), so later requests still reach past authentication and lookups.
  */
 async function repairFixtures(): Promise<void> {
   const me = async (user: { token: string }) => call(base, 'GET', '/api/v1/users/me', { token: user.token });
@@ -95,13 +118,26 @@ async function repairFixtures(): Promise<void> {
     const res = await me(fx[name]);
     if (res.status !== 200 || (res.body as { role?: string }).role !== role) fx[name] = await newUser(role);
   }
-  const product = await call(base, 'GET', `/api/v1/products/${fx.productId}`);
-  if (product.status !== 200 || (product.body as { stock: number }).stock < 10_000) fx.productId = await newProduct();
-  if ((await call(base, 'GET', `/api/v1/purchases/${fx.purchaseId}`, { token: fx.customer.token })).status !== 200) {
-    fx.purchaseId = await newPurchase(fx.customer, fx.productId);
-  }
-  if ((await call(base, 'GET', `/api/v1/purchases/${fx.otherPurchaseId}`, { token: fx.other.token })).status !== 200) {
-    fx.otherPurchaseId = await newPurchase(fx.other, fx.productId);
+  const stock = async (id: string) => {
+    const product = await call(base, 'GET', `/api/v1/products/${id}`);
+    return product.status === 200 ? (product.body as { stock: number }).stock : undefined;
+  };
+  if (((await stock(fx.productId)) ?? 0) < 10_000) fx.productId = await newProduct();
+  if (((await stock(fx.secondProductId)) ?? 0) < 10_000) fx.secondProductId = await newProduct();
+  if ((await stock(fx.soldOutProductId)) !== 0) fx.soldOutProductId = await newProduct(0);
+  // A cancelled purchase is replaced too (a cancellation of it can only be a repeat); it stays as the repeat's target.
+  const status = async (id: string, owner: { token: string }) => {
+    const res = await call(base, 'GET', `/api/v1/purchases/${id}`, { token: owner.token });
+    return res.status === 200 ? (res.body as { status?: string }).status : undefined;
+  };
+  for (const [name, owner] of [
+    ['purchaseId', 'customer'],
+    ['otherPurchaseId', 'other'],
+  ] as const) {
+    const now = await status(fx[name], fx[owner]);
+    if (now === 'completed') continue;
+    if (now === 'cancelled') fx.cancelledPurchaseId = fx[name];
+    fx[name] = await newPurchase(fx[owner], fx.productId);
   }
   fixtures = fx;
   await watch.changes(); // the repairs are not the fuzzed request's changes

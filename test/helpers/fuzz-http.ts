@@ -182,7 +182,8 @@ export const ERROR_CODE = /^[A-Z][A-Z_]*$/;
 
 /**
  * What an error answer gets wrong against the contract (none: []): JSON with exactly statusCode, code, error
- * and message, its statusCode the status, a stable UPPER_SNAKE code, and an x-request-id.
+ * and message (409 OUT_OF_STOCK also `details`, the short lines), its statusCode the status, a stable UPPER_SNAKE
+ * code, and an x-request-id.
  */
 export function contractErrorProblems(res: RawResponse): string[] {
   const problems: string[] = [];
@@ -194,10 +195,31 @@ export function contractErrorProblems(res: RawResponse): string[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return [...problems, 'body is not a JSON object'];
   const keys = Object.keys(body).sort().join(',');
-  if (keys !== 'code,error,message,statusCode') problems.push(`fields ${keys}`);
+  const outOfStock = body.code === 'OUT_OF_STOCK' && res.status === 409;
+  const expected = outOfStock ? 'code,details,error,message,statusCode' : 'code,error,message,statusCode';
+  if (keys !== expected) problems.push(`fields ${keys}`);
+  if (outOfStock) problems.push(...detailsProblems(body.details));
   if (body.statusCode !== res.status) problems.push(`statusCode ${String(body.statusCode)} for status ${res.status}`);
   if (typeof body.code !== 'string' || !ERROR_CODE.test(body.code)) problems.push(`code ${JSON.stringify(body.code)}`);
   if (typeof body.error !== 'string' || typeof body.message !== 'string')
     problems.push('error or message not a string');
   return problems;
+}
+
+/** What OUT_OF_STOCK's details get wrong: one entry per short line, productId, requested above available. */
+function detailsProblems(details: unknown): string[] {
+  if (!Array.isArray(details) || details.length === 0) return ['OUT_OF_STOCK details not a non-empty array'];
+  const bad = details.filter((d: unknown) => {
+    if (typeof d !== 'object' || d === null) return true;
+    const { productId, requested, available, ...rest } = d as Record<string, unknown>;
+    return (
+      typeof productId !== 'string' ||
+      !Number.isInteger(requested) ||
+      !Number.isInteger(available) ||
+      (available as number) < 0 ||
+      (requested as number) <= (available as number) ||
+      Object.keys(rest).length > 0
+    );
+  });
+  return bad.length > 0 ? [`OUT_OF_STOCK details ${JSON.stringify(bad).slice(0, 200)}`] : [];
 }

@@ -7,6 +7,7 @@ import {
   json,
   objectText,
   percentEncode,
+  raw,
   text,
   type Json,
 } from './fuzz-values.js';
@@ -14,7 +15,8 @@ import {
 /**
  * Generated requests for every route of the contract: valid ones, and the hostile variants an attacker sends
  * (wrong types, huge and unicode strings, NUL and control characters, `__proto__`/`constructor` keys,
- * negative/float/NaN/huge numbers, Redis-looking text, spaces in ids, other users' ids, bad tokens).
+ * negative/float/NaN/huge numbers, Redis-looking text, spaces in ids, other users' ids, bad tokens), baskets
+ * (huge, empty, duplicate lines, too many units, hostile lines) and the catalog search's parameters included.
  */
 
 /** The records and tokens the generated requests point at (refreshed by the suite when a request changes them). */
@@ -23,8 +25,16 @@ export interface FuzzFixtures {
   other: { id: string; token: string };
   admin: { id: string; token: string };
   productId: string;
+  /** A second product in stock, so that a basket can have two good lines. */
+  secondProductId: string;
+  /** A product with no stock: a purchase of it is 409 OUT_OF_STOCK with details. */
+  soldOutProductId: string;
   purchaseId: string;
   otherPurchaseId: string;
+  /** The last purchase a fuzzed request cancelled, once there is one: a cancellation of it is a repeat. */
+  cancelledPurchaseId?: string;
+  /** nextCursor of real catalog pages (the plain list, a search), sent with other queries too. */
+  cursors: string[];
 }
 
 type BodyKind = 'register' | 'login' | 'userPatch' | 'product' | 'productPatch' | 'purchase';
@@ -38,6 +48,8 @@ export interface RouteSpec {
   body?: BodyKind;
   /** A page: ?limit=&cursor= (and userId for purchases). */
   page?: boolean;
+  /** The catalog search: ?q=&minPriceCents=&maxPriceCents=&inStock=&sort=. */
+  search?: boolean;
 }
 
 export const ROUTES: RouteSpec[] = [
@@ -49,7 +61,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/api/v1/users/:id', id: 'user' },
   { method: 'PATCH', path: '/api/v1/users/:id', id: 'user', body: 'userPatch' },
   { method: 'DELETE', path: '/api/v1/users/:id', id: 'user' },
-  { method: 'GET', path: '/api/v1/products', page: true },
+  { method: 'GET', path: '/api/v1/products', page: true, search: true },
   { method: 'GET', path: '/api/v1/products/:id', id: 'product' },
   { method: 'POST', path: '/api/v1/products', body: 'product' },
   { method: 'PATCH', path: '/api/v1/products/:id', id: 'product', body: 'productPatch' },
@@ -57,7 +69,88 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/api/v1/purchases', body: 'purchase' },
   { method: 'GET', path: '/api/v1/purchases', page: true },
   { method: 'GET', path: '/api/v1/purchases/:id', id: 'purchase' },
+  { method: 'POST', path: '/api/v1/purchases/:id/cancel', id: 'purchase' },
 ];
+
+/** The products a purchase line may name: in stock, sold out, and ids of other kinds. */
+const lineProductId = (fx: FuzzFixtures) =>
+  fc
+    .constantFrom(fx.productId, fx.productId, fx.secondProductId, fx.soldOutProductId, fx.purchaseId, fx.customer.id)
+    .map(json);
+
+const lineText = (fields: [string, Json][]) => raw(objectText(fields));
+
+/** A good basket: 1–3 lines of distinct products, a few units each. */
+function validItems(fx: FuzzFixtures): fc.Arbitrary<Json> {
+  return fc
+    .uniqueArray(
+      fc.constantFrom(fx.productId, fx.secondProductId, fx.soldOutProductId, fx.purchaseId, fx.customer.id),
+      { minLength: 1, maxLength: 3 },
+    )
+    .chain((ids) =>
+      fc.tuple(...ids.map(() => fc.integer({ min: 1, max: 300 }))).map((quantities) =>
+        raw(
+          `[${ids
+            .map((id, i) =>
+              lineText([
+                ['productId', json(id)],
+                ['quantity', json(quantities[i])],
+              ]),
+            )
+            .join(',')}]`,
+        ),
+      ),
+    );
+}
+
+/**
+ * `items` as an attacker sends it: empty, over 50 lines, the same product twice, over 1,000 units in all, lines
+ * with hostile values or extra and prototype keys, lines that are not objects, or not an array at all.
+ */
+function hostileItems(fx: FuzzFixtures): fc.Arbitrary<Json> {
+  const line = (productId: Json, quantity: Json) =>
+    lineText([
+      ['productId', productId],
+      ['quantity', quantity],
+    ]);
+  const good = line(json(fx.productId), json(1));
+  const list = (lines: Json[]) => raw(`[${lines.map((l) => l.raw).join(',')}]`);
+  const hostileLine = fc.oneof(
+    fc.tuple(lineProductId(fx), hostileValue).map(([p, q]) => line(p, q)),
+    fc.tuple(hostileValue, fc.integer({ min: 1, max: 10 }).map(json)).map(([p, q]) => line(p, q)),
+    fc.tuple(lineProductId(fx), fieldName(), hostileValue).map(([p, k, v]) =>
+      lineText([
+        ['productId', p],
+        ['quantity', json(1)],
+        [k, v],
+      ]),
+    ),
+    fc.constantFrom('__proto__', 'constructor').map((k) => lineText([[k, raw(line(json(fx.productId), json(1)).raw)]])),
+    fc.array(fc.tuple(fieldName(), hostileValue), { maxLength: 3 }).map((entries) => lineText(entries)),
+    hostileValue,
+  );
+  return fc.oneof(
+    fc.constant(list([])),
+    // over 50 lines, each product once (ids nobody has), and a huge array of one product
+    fc
+      .integer({ min: 51, max: 120 })
+      .map((n) => list(Array.from({ length: n }, (_, i) => line(json(`${fx.productId.slice(0, -3)}${i}`), json(1))))),
+    fc.integer({ min: 500, max: 1500 }).map((n) => list(Array.from({ length: n }, () => good))),
+    // the same product twice, in valid quantities
+    fc
+      .tuple(fc.constantFrom(fx.productId, fx.secondProductId), fc.integer({ min: 1, max: 400 }))
+      .map(([id, q]) =>
+        list([line(json(id), json(q)), line(json(fx.secondProductId), json(1)), line(json(id), json(q))]),
+      ),
+    // over 1,000 units in all, each line within its bound
+    fc
+      .tuple(fc.integer({ min: 501, max: 1000 }), fc.integer({ min: 501, max: 1000 }))
+      .map(([a, b]) => list([line(json(fx.productId), json(a)), line(json(fx.secondProductId), json(b))])),
+    fc.array(hostileLine, { minLength: 1, maxLength: 4 }).map((lines) => list(lines)),
+    fc.tuple(validItems(fx), hostileLine).map(([items, bad]) => raw(`${items.raw.slice(0, -1)},${bad.raw}]`)),
+    hostileValue,
+  );
+}
 
 /** A valid value for each field a body may have, so that a good share of requests get past validation. */
 function validFields(kind: BodyKind, fx: FuzzFixtures): fc.Arbitrary<Record<string, Json>> {
@@ -85,12 +178,17 @@ function validFields(kind: BodyKind, fx: FuzzFixtures): fc.Arbitrary<Record<stri
         kind === 'product' ? ['name', 'priceCents', 'stock'] : [],
       );
     case 'purchase':
-      return record(
-        {
-          productId: fc.constantFrom(fx.productId, fx.purchaseId, fx.customer.id).map(json),
-          quantity: fc.integer({ min: 1, max: 1000 }).map(json),
-        },
-        ['productId', 'quantity'],
+      // The one-product body of old, or a basket (whose `items` is sometimes hostile as a whole).
+      return fc.oneof(
+        record(
+          {
+            productId: fc.constantFrom(fx.productId, fx.soldOutProductId, fx.purchaseId, fx.customer.id).map(json),
+            quantity: fc.integer({ min: 1, max: 1000 }).map(json),
+          },
+          ['productId', 'quantity'],
+        ),
+        record({ items: validItems(fx) }, ['items']),
+        record({ items: hostileItems(fx) }, ['items']),
       );
   }
 }
@@ -139,6 +237,7 @@ function bodyText(kind: BodyKind | undefined, fx: FuzzFixtures): fc.Arbitrary<st
 function pathId(kind: IdKind, fx: FuzzFixtures): fc.Arbitrary<string> {
   const own = { user: fx.customer.id, product: fx.productId, purchase: fx.purchaseId }[kind];
   const others = [fx.other.id, fx.admin.id, fx.otherPurchaseId, fx.productId, fx.purchaseId];
+  if (kind === 'purchase' && fx.cancelledPurchaseId) others.push(fx.cancelledPurchaseId, fx.cancelledPurchaseId);
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant(encodeURIComponent(own)) },
     { weight: 2, arbitrary: fc.constantFrom(...others).map(encodeURIComponent) },
@@ -153,18 +252,82 @@ function pathId(kind: IdKind, fx: FuzzFixtures): fc.Arbitrary<string> {
   );
 }
 
-function query(route: RouteSpec): fc.Arbitrary<string> {
+function query(route: RouteSpec, fx: FuzzFixtures): fc.Arbitrary<string> {
   const param = (name: string, value: fc.Arbitrary<string>) => value.map((v) => `${name}=${percentEncode(v)}`);
   const limit = fc.oneof(
     fc.integer({ min: 1, max: 100 }).map(String),
     fc.constantFrom('0', '-1', '101', '1.5', '1e3', 'NaN', '', ' 5', '99999999999999999999', '0x10'),
     text(),
   );
+  const cents = fc.oneof(
+    fc.integer({ min: 0, max: 100_000 }).map(String),
+    fc.constantFrom(
+      '-1',
+      '0',
+      '1.5',
+      '1e3',
+      '1e309',
+      'NaN',
+      '',
+      ' 5',
+      '99999999999999999999',
+      '0x10',
+      '1999',
+      '1000000000000',
+    ),
+    fc.integer().map(String),
+    text(),
+  );
+  const search = route.search ? 2 : 0;
   const params = fc.array(
     fc.oneof(
       { weight: route.page ? 3 : 0, arbitrary: param('limit', limit) },
       { weight: route.page ? 2 : 0, arbitrary: param('cursor', text(300)) },
-      { weight: route.page ? 1 : 0, arbitrary: param('userId', text()) },
+      // a real cursor, sent with whatever query it goes with (most often another's)
+      {
+        weight: route.page && fx.cursors.length > 0 ? 2 : 0,
+        arbitrary: param('cursor', fc.constantFrom(...fx.cursors, 'x')),
+      },
+      { weight: route.page && !route.search ? 1 : 0, arbitrary: param('userId', text()) },
+      {
+        weight: search * 2,
+        arbitrary: param(
+          'q',
+          fc.oneof(fc.constantFrom('fuzz', 'product', 'FUZZ', 'fuzz product', 'fu', 'a'.repeat(101)), text(150)),
+        ),
+      },
+      { weight: search, arbitrary: param('minPriceCents', cents) },
+      { weight: search, arbitrary: param('maxPriceCents', cents) },
+      {
+        weight: search,
+        arbitrary: param('inStock', fc.oneof(fc.constantFrom('true', 'false', 'TRUE', '1', '0', 'yes', ''), text())),
+      },
+      {
+        weight: search,
+        arbitrary: param(
+          'sort',
+          fc.oneof(
+            fc.constantFrom('newest', 'price', '-price', 'name', '-name', '+price', 'cheapest', 'PRICE', ''),
+            text(),
+          ),
+        ),
+      },
+      {
+        weight: search,
+        arbitrary: fc.constantFrom(
+          'sort=price&sort=name',
+          'q=a&q=b',
+          'inStock=true&inStock=false',
+          'minPriceCents=5000&maxPriceCents=10',
+          'minPriceCents[]=1',
+          'q[__proto__]=1',
+          'sort[0]=price',
+          '__proto__=x',
+          'q=%00',
+          'q=*',
+          'q=%E2%80%AE',
+        ),
+      },
       { weight: 1, arbitrary: fc.tuple(text(10), text(10)).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`) },
       {
         weight: 1,
@@ -283,15 +446,17 @@ export function requestFor(route: RouteSpec, fx: () => FuzzFixtures): fc.Arbitra
   return fc.constant(null).chain(() => {
     const fixtures = fx();
     const id = route.id ? pathId(route.id, fixtures) : fc.constant('');
-    return fc.tuple(method(route), id, query(route), bodyText(route.body, fixtures)).chain(([m, i, q, body]) =>
-      headers(route, fixtures, body).map((hs) => ({
-        route,
-        method: m,
-        target: `${route.path.replace(':id', i)}${q}`,
-        headers: hs,
-        body,
-      })),
-    );
+    return fc
+      .tuple(method(route), id, query(route, fixtures), bodyText(route.body, fixtures))
+      .chain(([m, i, q, body]) =>
+        headers(route, fixtures, body).map((hs) => ({
+          route,
+          method: m,
+          target: `${route.path.replace(':id', i)}${q}`,
+          headers: hs,
+          body,
+        })),
+      );
   });
 }
 
