@@ -21,6 +21,7 @@ const CONTRACT: Record<string, [statusCode: number, code: string]> = {
   PurchaseNotFound: [404, 'PURCHASE_NOT_FOUND'],
   UsernameTaken: [409, 'USERNAME_TAKEN'],
   OutOfStock: [409, 'OUT_OF_STOCK'],
+  CancelWindowClosed: [409, 'CANCEL_WINDOW_CLOSED'],
   RequestInProgress: [409, 'REQUEST_IN_PROGRESS'],
   IdempotencyKeyReused: [422, 'IDEMPOTENCY_KEY_REUSED'],
   RateLimited: [429, 'RATE_LIMITED'],
