@@ -56,10 +56,10 @@ for (const [name, priceCents, stock] of [
   made[name] = { id: await createProduct(app, admin.auth, { name, priceCents, stock }), name, priceCents, stock };
 }
 
-t.test('q matches the start of any word of the name, case-insensitively, in creation order', async (t) => {
-  t.same(names(await settled({ q: 'alpha' }, 5)), Object.keys(made));
-  t.same(names(await settled({ q: 'KETT' }, 2)), ['Blue Kettle Alpha', 'Kettlebell alpha']);
-  t.same(names(await settled({ q: 'blue', limit: 1 }, 2)), ['Blue Kettle Alpha', 'blue steel alpha']);
+t.test('q matches the start of any word of the name, case-insensitively, newest first', async (t) => {
+  t.same(names(await settled({ q: 'alpha' }, 5)), Object.keys(made).reverse());
+  t.same(names(await settled({ q: 'KETT' }, 2)), ['Kettlebell alpha', 'Blue Kettle Alpha']);
+  t.same(names(await settled({ q: 'blue', limit: 1 }, 2)), ['blue steel alpha', 'Blue Kettle Alpha']);
   t.same(names(await settled({ q: 'steel al' }, 1)), ['blue steel alpha'], 'several words: a phrase');
   t.same(names(await settled({ q: 'élec' }, 1)), ['Électrique Alpha']);
   t.same(await settled({ q: 'ettle' }, 0), [], 'not inside a word');
@@ -80,10 +80,10 @@ t.test('price bounds, inStock and each sort, alone and combined, across pages', 
     'Blue Kettle Alpha',
   ]);
   t.same(names(await settled({ q: 'alpha', inStock: 'true', limit: 1 }, 4)), [
-    'Blue Kettle Alpha',
-    'Red Teapot Alpha',
-    'blue steel alpha',
     'Électrique Alpha',
+    'blue steel alpha',
+    'Red Teapot Alpha',
+    'Blue Kettle Alpha',
   ]);
   t.same(names(await settled({ q: 'kettle', inStock: 'true', sort: '-price' }, 1)), ['Blue Kettle Alpha']);
   // Without q: the price, name and in-stock indexes drive; the whole catalog, each product once.
@@ -113,11 +113,10 @@ t.test('a cursor is bound to its query: a foreign one is 400 INVALID_CURSOR', as
   );
   assertError(t, await call(app, 'GET', url({ cursor: searchCursor })), 400, 'INVALID_CURSOR');
   assertError(t, await call(app, 'GET', url({ q: 'alpha', cursor: plainCursor })), 400, 'INVALID_CURSOR');
-  t.equal(
-    (await call(app, 'GET', url({ sort: 'newest', cursor: plainCursor }))).status,
-    200,
-    'newest is the plain list',
-  );
+  // sort=newest lists newest first: not the plain list, which lists oldest first.
+  assertError(t, await call(app, 'GET', url({ sort: 'newest', cursor: plainCursor })), 400, 'INVALID_CURSOR');
+  const newest = await call(app, 'GET', url({ sort: 'newest', limit: 1 }));
+  t.equal(newest.body.items[0]?.id, made['Électrique Alpha']!.id, 'sort=newest starts at the last product made');
 });
 
 t.test('bad search parameters are 400 VALIDATION_ERROR', async (t) => {

@@ -95,13 +95,13 @@ t.test('strings: each at its maximum passes, one more is refused', async (t) => 
   }
 });
 
-t.test('pages: limit 1 to 100, a cursor of at most 200 characters, each parameter once', async (t) => {
+t.test('pages: limit 1 to 100, a bounded cursor (1,200 characters for products), each parameter once', async (t) => {
   t.equal((await call(app, 'GET', '/api/v1/products?limit=100')).status, 200);
   for (const query of [
     'limit=101',
     'limit=-1',
     'limit=1e3',
-    `cursor=${'c'.repeat(201)}`,
+    `cursor=${'c'.repeat(1201)}`,
     'limit=1&limit=2',
     'cursor=a&cursor=b',
     'limit[]=1',
@@ -110,6 +110,13 @@ t.test('pages: limit 1 to 100, a cursor of at most 200 characters, each paramete
   ]) {
     assertError(t, await call(app, 'GET', `/api/v1/products?${query}`), 400, 'VALIDATION_ERROR');
   }
+  // A purchase page's cursor is an id: 200 characters at most.
+  assertError(
+    t,
+    await call(app, 'GET', `/api/v1/purchases?cursor=${'c'.repeat(201)}`, { auth: admin.auth }),
+    400,
+    'VALIDATION_ERROR',
+  );
   assertError(
     t,
     await call(app, 'GET', `/api/v1/purchases?userId=${alice.id}&userId=${admin.id}`, { auth: admin.auth }),

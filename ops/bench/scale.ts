@@ -117,7 +117,7 @@ async function readBack(deployment: DeploymentView, data: BenchData, products: B
     return { what, status: res.status, items: ids.length, bulk };
   };
   const after = encodeCursor(products.firstId);
-  // Only loaded names hold "bulk"; by price, as creation order ("newest") lists the seeded ones first.
+  // Only loaded names hold "bulk" (the seed's never do), so every item of the search must be a loaded one.
   const word = NAME_WORDS[0]!;
   return [
     await get('products page after a loaded one', `/api/v1/products?limit=20&cursor=${after}`, products),

@@ -50,7 +50,9 @@ export const ProductQuerySchema = Type.Object(
     ),
     sort: Type.Optional(
       Type.Union([Type.Literal('newest'), Type.Literal('price'), Type.Literal('-price'), Type.Literal('name')], {
-        description: 'newest (default): creation order, as the catalog has always listed; -price: dearest first',
+        description:
+          'newest (the default of a search): newest first; -price: dearest first. ' +
+          'Without any parameter the catalog lists oldest first, as it always has',
       }),
     ),
   },

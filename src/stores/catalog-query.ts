@@ -16,8 +16,9 @@ export interface CatalogQuery {
 }
 
 /**
- * The search a request asks for, or undefined when it asks for none (the plain catalog, whose cursors stay what
- * they were). inStock=false and sort=newest are no constraint, so they are the plain catalog too.
+ * The search a request asks for, or undefined when it asks for none: the plain catalog, oldest first, with the
+ * cursors it has always had (inStock=false is no constraint, so it is the plain catalog too). Any search, and an
+ * explicit sort=newest, lists newest first unless it asks for another order.
  */
 export function normalizeQuery(input: Omit<ProductQuery, 'limit' | 'cursor'>): CatalogQuery | undefined {
   const query: CatalogQuery = { sort: input.sort ?? 'newest' };
@@ -31,7 +32,7 @@ export function normalizeQuery(input: Omit<ProductQuery, 'limit' | 'cursor'>): C
     throw new ValidationFailed('minPriceCents is above maxPriceCents');
   }
   if (input.inStock === 'true') query.inStock = true;
-  const plain = Object.keys(query).length === 1 && query.sort === 'newest';
+  const plain = input.sort === undefined && Object.keys(query).length === 1;
   return plain ? undefined : query;
 }
 
@@ -58,8 +59,8 @@ export function sortMember(sort: Sort, product: Product): string {
   return product.id;
 }
 
-/** Whether the order runs from the index's last member down. */
-export const descending = (sort: Sort) => sort === '-price';
+/** Whether the order runs from the index's last member down (newest: the creation index's ids are UUIDv7). */
+export const descending = (sort: Sort) => sort === '-price' || sort === 'newest';
 
 /** Redis's order of lex members: their UTF-8 bytes (JavaScript's < compares UTF-16 units, which differs). */
 export const compareMembers = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
