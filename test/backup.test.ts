@@ -18,19 +18,34 @@ t.test('backup, more purchases, restore: exactly the backed-up state on every no
   const stack = await startTestStack(t, config);
   const shop = await openShop(stack.publicUrl, 3, 50);
   const [a, b, c] = shop.products.map((p) => p.id) as [string, string, string];
+  const token = shop.shopperToken;
   for (let i = 0; i < 9; i++) t.equal(await buy(shop, [a, b, c][i % 3] as string, 1 + (i % 2), `before-${i}`), 201);
+  // A basket cancelled before the backup, and a purchase cancelled only after it.
+  const purchase = (body: object) => call(stack.publicUrl, 'POST', '/api/v1/purchases', { token, body });
+  const cancel = (id: string) => call(stack.publicUrl, 'POST', `/api/v1/purchases/${id}/cancel`, { token });
+  const basket = await purchase({
+    items: [
+      { productId: a, quantity: 1 },
+      { productId: b, quantity: 2 },
+    ],
+  });
+  t.equal(basket.status, 201);
+  t.equal((await cancel(basket.body.id)).status, 200);
+  const later = await purchase({ productId: c, quantity: 3 });
+  t.equal(later.status, 201);
   await replicasInSync(stack);
   const before = (await readEveryNode(stack))[0]?.store ?? {};
 
   const { file, manifest } = await backupOf(t, stack, config);
   t.match(path.basename(file), /^evergreen-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z\.tar\.gz$/);
-  t.match(manifest.counts, { users: 2, products: 3, purchases: 9 }, 'the manifest counts the snapshot');
+  t.match(manifest.counts, { users: 2, products: 3, purchases: 11 }, 'the manifest counts the snapshot');
   t.not(manifest.source.replica, manifest.source.master, 'taken from a replica, not the master');
   t.equal(manifest.source.master, `${config.host}:${config.redisPorts[0]}`);
   t.equal(manifest.source.deployment, `local (${config.dir})`, 'the deployment named as archives name it');
 
   // After the backup: more purchases, a new user and a new product, a changed price.
   for (let i = 0; i < 6; i++) t.equal(await buy(shop, [a, b][i % 2] as string, 2, `after-${i}`), 201);
+  t.equal((await cancel(later.body.id)).status, 200);
   await openShop(stack.publicUrl, 1, 7, 'latecomer');
   await call(stack.publicUrl, 'PATCH', `/api/v1/products/${c}`, { token: shop.adminToken, body: { priceCents: 999 } });
   await replicasInSync(stack);
@@ -65,7 +80,20 @@ t.test('backup, more purchases, restore: exactly the backed-up state on every no
   t.equal(login.status, 401, 'the user registered after the backup is gone');
   const mine = await call(base, 'GET', '/api/v1/purchases?limit=100', { token: shop.shopperToken });
   t.equal(mine.status, 200);
-  t.equal((mine.body.items as unknown[]).length, 9, "the shopper's purchases are the 9 made before the backup");
+  t.equal((mine.body.items as unknown[]).length, 11, "the shopper's purchases are the 11 made before the backup");
+  const read = async (id: string) => (await call(base, 'GET', `/api/v1/purchases/${id}`, { token })).body;
+  t.match(await read(basket.body.id), { status: 'cancelled', cancelledAt: String }, 'cancelled before: cancelled');
+  const kept = await read(later.body.id);
+  t.equal(kept.status, 'completed', 'cancelled only after the backup: completed again');
+  t.notOk('cancelledAt' in kept);
+  // The search indexes are the backed-up ones (the store comparison above holds them too), as a client sees them:
+  // c at its old price, the product made after the backup (also named "Item 0") gone.
+  const search = await call(base, 'GET', '/api/v1/products?q=item&maxPriceCents=102&sort=price');
+  t.same(
+    search.body.items.map((p: { id: string }) => p.id),
+    [a, b, c],
+    'a search by name and price finds exactly the backed-up products',
+  );
   t.equal(await buy(shop, a, 1, 'before-0'), 201, 'an Idempotency-Key from before the backup replays');
   t.equal(await buy(shop, a, 1, 'after-0'), 201, 'one from after it buys anew');
 });
