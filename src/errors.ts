@@ -58,7 +58,7 @@ export const NotDurable = domainError(
 );
 export const TooMuchContention = domainError(
   'TRY_AGAIN',
-  'Too many concurrent updates; retry with the same Idempotency-Key',
+  'Too many concurrent updates of the same records; retry shortly (a purchase: with the same Idempotency-Key)',
   503,
 );
 export const ServiceUnavailable = domainError(
