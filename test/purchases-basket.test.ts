@@ -181,6 +181,17 @@ t.test('a cancellation gives every line back once; a repeat answers the same and
   t.same(onB, before.slice(2), 'the repeat on the other instance counts nothing');
 });
 
+t.test("a cancelled purchase's Idempotency-Key replays it cancelled and never buys again", async (t) => {
+  const p1 = await createProduct(a, admin.auth, { stock: 4 });
+  const first = await buy(buyer.auth, { productId: p1, quantity: 3 }, 'cancel-then-retry');
+  t.equal((await call(a, 'POST', `/api/v1/purchases/${first.body.id}/cancel`, { auth: buyer.auth })).status, 200);
+  const retry = await buy(buyer.auth, { productId: p1, quantity: 3 }, 'cancel-then-retry', b);
+  t.equal(retry.status, 201);
+  t.equal(retry.headers['idempotent-replayed'], 'true');
+  t.match(retry.body, { id: first.body.id, status: 'cancelled' });
+  t.equal(await stockOf(p1), 4, 'the stock the cancellation gave back is still there');
+});
+
 t.test('past the window the owner gets 409 CANCEL_WINDOW_CLOSED; an admin may still cancel', async (t) => {
   const strict = await startApp(t, topo, { ...env, CANCEL_WINDOW_SECONDS: '1' });
   const p1 = await createProduct(a, admin.auth, { stock: 5 });
