@@ -47,6 +47,31 @@ t.test('a basket is bought whole: every line, its prices and total, in one purch
   t.equal(single.body.items.length, 1, 'the single-product body still works, and shows its line in items too');
 });
 
+t.test(
+  'every purchase is stored as a compact listpack: one line, and 50 lines at the highest price, cancelled',
+  async (t) => {
+    const encoding = (id: string) => master.object('ENCODING', keys.purchase(id));
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      ids.push(await createProduct(a, admin.auth, { stock: 1000, priceCents: i === 0 ? 1_000_000_000_000 : 1 }));
+    }
+    const single = await buy(buyer.auth, { productId: ids[1]!, quantity: 1 });
+    t.equal(await encoding(single.body.id), 'listpack');
+    const basket = await buy(buyer.auth, {
+      items: ids.map((productId, i) => ({ productId, quantity: i === 0 ? 951 : 1 })),
+    });
+    t.equal(basket.status, 201);
+    t.equal(basket.body.items.length, 50);
+    t.equal(basket.body.totalCents, 951_000_000_000_000 + 49);
+    t.equal(await encoding(basket.body.id), 'listpack', 'a basket of the most lines, its longest values included');
+    const cancelled = await call(a, 'POST', `/api/v1/purchases/${basket.body.id}/cancel`, { auth: buyer.auth });
+    t.equal(cancelled.status, 200);
+    t.equal(await encoding(basket.body.id), 'listpack', 'and cancelled');
+    const read = await call(b, 'GET', `/api/v1/purchases/${basket.body.id}`, { auth: buyer.auth });
+    t.same(read.body, cancelled.body, 'reads back line for line');
+  },
+);
+
 t.test('a line short of stock: 409 OUT_OF_STOCK naming it, and nothing written', async (t) => {
   const p1 = await createProduct(a, admin.auth, { stock: 10 });
   const p2 = await createProduct(a, admin.auth, { stock: 1 });

@@ -9,10 +9,13 @@ import {
 } from '../schemas/purchases.js';
 
 /**
- * A purchase as it is stored (one hash) and as it is read back. Written since baskets: `items` (JSON of its
- * lines), `totalCents`, `status`, `cancelledAt` once cancelled, and for a one-line purchase also `productId`,
- * `quantity`, `unitPriceCents`. Written before: only the one line's fields — read as a one-line `completed`
- * purchase, so no record needs rewriting.
+ * A purchase as it is stored (one hash) and as it is read back: `id`, `userId`, `totalCents`, `createdAt`,
+ * `status` and `cancelledAt` once cancelled; a one-line purchase's line in `productId`, `quantity`,
+ * `unitPriceCents`, as before baskets; a basket's lines in `line:0`, `line:1`, … (`<productId> <quantity>
+ * <unitPriceCents>`). Every value stays short (under Redis's hash-max-listpack-value of 64 bytes) and a basket
+ * has at most 56 fields (hash-max-listpack-entries: 128), so every purchase is a compact listpack: a JSON list
+ * of lines would turn a hash into a hash table and double a purchase's memory. Written before baskets: no
+ * `status` — read as `completed`, so no record needs rewriting.
  */
 
 /** The body's lines: one product, or a basket (each product once, all the basket's units at most MAX_QUANTITY). */
@@ -65,37 +68,51 @@ function withTopLevelLine(purchase: Purchase): Purchase {
   return { ...purchase, productId: line!.productId, quantity: line!.quantity, unitPriceCents: line!.unitPriceCents };
 }
 
+const lineField = (i: number) => `line:${i}`;
+const line = (productId: string, quantity: number, unitPriceCents: number): PurchaseLine => ({
+  productId,
+  quantity,
+  unitPriceCents,
+  totalCents: quantity * unitPriceCents,
+});
+
 /** The hash fields a purchase is stored as. */
 export function purchaseFields(purchase: Purchase): Record<string, string> {
   const fields: Record<string, string> = {
     id: purchase.id,
     userId: purchase.userId,
-    items: JSON.stringify(purchase.items),
     totalCents: String(purchase.totalCents),
     status: purchase.status,
     createdAt: purchase.createdAt,
   };
   if (purchase.items.length === 1) {
-    fields.productId = purchase.productId!;
-    fields.quantity = String(purchase.quantity);
-    fields.unitPriceCents = String(purchase.unitPriceCents);
+    const [only] = purchase.items;
+    fields.productId = only!.productId;
+    fields.quantity = String(only!.quantity);
+    fields.unitPriceCents = String(only!.unitPriceCents);
+  } else {
+    purchase.items.forEach((item, i) => {
+      fields[lineField(i)] = `${item.productId} ${item.quantity} ${item.unitPriceCents}`;
+    });
   }
   if (purchase.cancelledAt) fields.cancelledAt = purchase.cancelledAt;
   return fields;
 }
 
+/** A basket's lines, in order (none when the hash is a one-line purchase). */
+function basketLines(h: Record<string, string>): PurchaseLine[] {
+  const lines: PurchaseLine[] = [];
+  for (let i = 0; h[lineField(i)] !== undefined; i++) {
+    const [productId, quantity, unitPriceCents] = h[lineField(i)]!.split(' ');
+    lines.push(line(productId!, Number(quantity), Number(unitPriceCents)));
+  }
+  return lines;
+}
+
 /** A stored purchase, written before baskets or since. */
 export function purchaseFromHash(h: Record<string, string>): Purchase {
-  const items: PurchaseLine[] = h.items
-    ? (JSON.parse(h.items) as PurchaseLine[])
-    : [
-        {
-          productId: h.productId!,
-          quantity: Number(h.quantity),
-          unitPriceCents: Number(h.unitPriceCents),
-          totalCents: Number(h.totalCents),
-        },
-      ];
+  const basket = basketLines(h);
+  const items = basket.length > 0 ? basket : [line(h.productId!, Number(h.quantity), Number(h.unitPriceCents))];
   const purchase: Purchase = {
     id: h.id!,
     userId: h.userId!,
