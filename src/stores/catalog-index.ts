@@ -33,10 +33,12 @@ export function cutText(text: string, n: number): string {
 }
 
 /** Whether a normalized q starts one of the name's words (and the words after it, when q has several). */
-export function nameMatches(name: string, normalizedQ: string): boolean {
-  const normalized = normalizeText(name);
-  return normalized.startsWith(normalizedQ) || normalized.includes(` ${normalizedQ}`);
-}
+export const nameMatches = (name: string, normalizedQ: string): boolean =>
+  normalizedMatches(normalizeText(name), normalizedQ);
+
+/** nameMatches for a name already normalized (normalizeText). */
+export const normalizedMatches = (normalizedName: string, normalizedQ: string): boolean =>
+  normalizedName.startsWith(normalizedQ) || normalizedName.includes(` ${normalizedQ}`);
 
 /** A price as the price index sorts it: zero-padded to MAX_CENTS's width. */
 export const paddedPrice = (priceCents: number) => String(priceCents).padStart(PRICE_DIGITS, '0');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidCursor, ValidationFailed } from '../errors.js';
 import type { Product, ProductQuery } from '../schemas/products.js';
-import { SEP, nameMatches, nameMember, normalizeText, priceMember } from './catalog-index.js';
+import { SEP, nameMember, normalizeText, normalizedMatches, priceMember } from './catalog-index.js';
 
 export type Sort = 'newest' | 'price' | '-price' | 'name';
 
@@ -43,9 +43,21 @@ export function queryFingerprint(query: CatalogQuery): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 12);
 }
 
+// A product read from the client cache is one shared, never-changed object: its name is normalized once while it
+// is cached, not once per search that examines it (a walk examines up to 250 products per request).
+const normalizedNames = new WeakMap<Product, string>();
+function normalizedName(product: Product): string {
+  let normalized = normalizedNames.get(product);
+  if (normalized === undefined) {
+    normalized = normalizeText(product.name);
+    normalizedNames.set(product, normalized);
+  }
+  return normalized;
+}
+
 /** Whether a product (as its hash says now) satisfies the search's filters. */
 export function productMatches(query: CatalogQuery, product: Product): boolean {
-  if (query.q !== undefined && !nameMatches(product.name, query.q)) return false;
+  if (query.q !== undefined && !normalizedMatches(normalizedName(product), query.q)) return false;
   if (query.minPriceCents !== undefined && product.priceCents < query.minPriceCents) return false;
   if (query.maxPriceCents !== undefined && product.priceCents > query.maxPriceCents) return false;
   if (query.inStock && !(product.stock > 0)) return false;

@@ -14,10 +14,13 @@ import {
 } from './catalog-query.js';
 import type { Page } from './pagination.js';
 
-// Index entries read per round trip, and per request at most: a page costs the same in a catalog of any size.
-// A rare filter may then answer a short (even empty) page with a cursor that goes on from where it stopped.
-const BATCH = 50;
+// Index entries read per request at most: a page costs the same in a catalog of any size. A rare filter may then
+// answer a short (even empty) page with a cursor that goes on from where it stopped.
 const SCAN_BUDGET = 250;
+// A walk's batches: sized from the filter's share of the catalog when it is known (with this margin), else the
+// page; each next batch this many times the last, within the budget.
+const MARGIN = 1.25;
+const GROWTH = 4;
 /** A filter whose range holds at most this many entries is read whole and sorted here (no page comes up short). */
 const CANDIDATE_CAP = 250;
 
@@ -60,37 +63,49 @@ export class CatalogSearch {
   async search(query: CatalogQuery, limit: number, cursor?: string): Promise<Page<Product>> {
     const fingerprint = queryFingerprint(query);
     const after = cursor === undefined ? undefined : decodeSearchCursor(cursor, fingerprint, query.sort);
-    const candidates = await this.fewCandidates(query);
+    const { candidates, share } = await this.plan(query);
     const { found, next } = candidates
       ? await this.sortCandidates(query, candidates, limit, after)
-      : await this.walk(query, limit, after);
+      : await this.walk(query, limit, after, share);
     return {
       items: found.map((f) => f.product),
       nextCursor: next === undefined ? null : encodeSearchCursor(fingerprint, next),
     };
   }
 
-  /** The ranges of the selective filters (q, price), each read up to CANDIDATE_CAP + 1: the smallest complete one. */
-  private async fewCandidates(query: CatalogQuery): Promise<string[] | undefined> {
+  /**
+   * The selective filters' ranges (q, price) counted (ZLEXCOUNT: O(log n), nothing transferred) beside the catalog's
+   * size. The smallest, when it holds at most CANDIDATE_CAP entries, is read whole: the candidates. Otherwise the
+   * order's index is walked, and the smallest range's share of the catalog says how much of it to read at once.
+   */
+  private async plan(query: CatalogQuery): Promise<{ candidates?: string[]; share?: number }> {
     const ranges: Range[] = [];
     if (query.q !== undefined) {
       const q = cutText(query.q, WORD_ENTRY_CHARS);
       ranges.push({ key: this.keys.productWords(), low: inclusive(q), high: prefixEnd(q) });
     }
     if (query.minPriceCents !== undefined || query.maxPriceCents !== undefined) ranges.push(this.priceRange(query));
-    if (ranges.length === 0) return undefined;
-    const results = await this.reads.run(async (redis) => {
+    if (ranges.length === 0) return {};
+    const counts = await this.reads.run(async (redis) => {
       const pipeline = redis.pipeline();
-      for (const r of ranges) pipeline.zrange(r.key, r.low, r.high, 'BYLEX', 'LIMIT', 0, CANDIDATE_CAP + 1);
-      return (await pipeline.exec()) ?? [];
+      for (const r of ranges) pipeline.zlexcount(r.key, r.low, r.high);
+      pipeline.zcard(this.keys.productIndex());
+      return ((await pipeline.exec()) ?? []).map(([err, count]) => {
+        if (err) throw err;
+        return count as number;
+      });
     });
-    let best: string[] | undefined;
-    for (const [err, members] of results) {
-      if (err) throw err;
-      const list = members as string[];
-      if (list.length <= CANDIDATE_CAP && (!best || list.length < best.length)) best = list;
+    const total = counts.pop()!;
+    const smallest = counts.indexOf(Math.min(...counts));
+    const range = ranges[smallest]!;
+    if (counts[smallest]! <= CANDIDATE_CAP) {
+      const members = await this.reads.run((redis) =>
+        redis.zrange(range.key, range.low, range.high, 'BYLEX', 'LIMIT', 0, CANDIDATE_CAP + 1),
+      );
+      // It grew past the cap since it was counted: walk after all.
+      if (members.length <= CANDIDATE_CAP) return { candidates: [...new Set(members.map(idOfMember))] };
     }
-    return best && [...new Set(best.map(idOfMember))];
+    return { share: total > 0 ? Math.min(1, counts[smallest]! / total) : 1 };
   }
 
   /** Few candidates: all of them checked, sorted, and the page after the cursor taken. */
@@ -106,16 +121,22 @@ export class CatalogSearch {
     return { found: found.slice(0, limit), next: more ? found[limit - 1]!.member : undefined };
   }
 
-  /** Many candidates: the order's index walked in batches after the cursor, until the page is full or budget spent. */
-  private async walk(query: CatalogQuery, limit: number, after: string | undefined) {
+  /**
+   * Many candidates: the order's index walked in batches after the cursor, until the page is full or the budget
+   * spent. The first batch is what a filter of this share of the catalog needs for a page (so a tenth of it: ten
+   * pages' worth, one round trip), the page itself when the share is not known; each next one GROWTH times larger.
+   */
+  private async walk(query: CatalogQuery, limit: number, after: string | undefined, share?: number) {
     const range = this.orderRange(query);
     const desc = descending(query.sort);
     let last = after;
     const end = desc ? range.low : range.high;
     const found: Found[] = [];
     let examined = 0;
+    let batch = Math.ceil(((limit + 1) / Math.max(share ?? 1, 1e-9)) * (share === undefined ? 1 : MARGIN));
     while (examined < SCAN_BUDGET) {
-      const count = Math.min(BATCH, SCAN_BUDGET - examined);
+      const count = Math.min(batch, SCAN_BUDGET - examined);
+      batch *= GROWTH;
       const start: Bound = last === undefined ? (desc ? range.high : range.low) : exclusive(last);
       const members = await this.reads.run((redis) =>
         desc
