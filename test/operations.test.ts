@@ -85,6 +85,7 @@ t.test('/docs/json is an OpenAPI document covering every contract route', async 
     'POST /api/v1/purchases',
     'GET /api/v1/purchases',
     'GET /api/v1/purchases/{id}',
+    'POST /api/v1/purchases/{id}/cancel',
   ];
   for (const route of contract) t.ok(routes.includes(route), `documents ${route}`);
   t.ok(res.body.components.schemas.Error, 'the error shape is documented');
@@ -94,6 +95,16 @@ t.test('/docs/json is an OpenAPI document covering every contract route', async 
     'Idempotency-Key is documented',
   );
   t.ok(purchase.responses['503'] && purchase.responses['422'], 'NOT_DURABLE and IDEMPOTENCY_KEY_REUSED are documented');
+  const search = (res.body.paths['/api/v1/products'].get.parameters as { name: string; in: string }[])
+    .filter((p) => p.in === 'query')
+    .map((p) => p.name);
+  for (const name of ['q', 'minPriceCents', 'maxPriceCents', 'inStock', 'sort', 'limit', 'cursor']) {
+    t.ok(search.includes(name), `the catalog's ${name} parameter is documented`);
+  }
+  const cancel = res.body.paths['/api/v1/purchases/{id}/cancel'].post;
+  t.ok(cancel.responses['200'] && cancel.responses['409'], "a cancellation's 200 and 409 are documented");
+  const body = JSON.stringify(purchase.requestBody);
+  t.match(body, /"items"/, 'the basket body is documented');
 });
 
 t.test('the general rate limit answers 429 RATE_LIMITED with retry-after', async (t) => {
