@@ -177,7 +177,7 @@ t.test('a rare match in a large range: pages stay bounded, and every match comes
   t.ok(found.pages.length > 1, 'more than one request: each one examined a bounded part of the index');
 });
 
-t.test('the start-up backfill indexes products written before the indexes existed', async (t) => {
+t.test('the backfill at start indexes products written before the indexes existed, in the background', async (t) => {
   const id = '01900000-0000-7000-8000-0000000000aa';
   const now = new Date().toISOString();
   await redis
@@ -189,11 +189,35 @@ t.test('the start-up backfill indexes products written before the indexes existe
     .exec();
   t.same(await call(app, 'GET', url({ q: 'zither' })).then((r) => r.body.items), [], 'not indexed yet');
   const restarted = await startApp(t, topo);
-  t.equal(await redis.get(keys.catalogIndexVersion()), '1', 'the marker says it is done');
+  t.equal((await call(restarted, 'GET', '/health/ready')).status, 200, 'ready at once: it backfills in the background');
+  const marker = await eventually(
+    () => redis.get(keys.catalogIndexVersion()),
+    (version) => version === '1',
+  );
+  t.equal(marker, '1', 'the marker says it is done');
   const found = await eventually(
     () => call(restarted, 'GET', url({ q: 'zither', inStock: 'true', sort: 'price' })),
     (r) => r.body.items.length === 1,
   );
   t.match(found.body.items, [{ id, name: 'Legacy Zither', priceCents: 4200 }]);
   t.equal(await restarted.stores.products.backfillIndex(), 0, 'a second run is skipped');
+});
+
+t.test('a backfill stopped between batches sets no marker, and the next one goes on', async (t) => {
+  const ids = Array.from({ length: 150 }, (_, i) => `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`);
+  const now = new Date().toISOString();
+  const tx = redis.multi().del(keys.catalogIndexVersion());
+  for (const id of ids) {
+    tx.hset(keys.product(id), { id, name: `Backlog Oboe ${id}`, description: '', priceCents: 10, stock: 1 });
+    tx.hset(keys.product(id), { createdAt: now, updatedAt: now }).zadd(keys.productIndex(), 0, id);
+  }
+  await tx.exec();
+  const indexed = async () => (await redis.zrangebylex(keys.productWords(), '[oboe', '[oboe\xff')).length;
+  let batches = 0;
+  await app.stores.products.backfillIndex(() => batches++ > 0);
+  t.equal(await redis.get(keys.catalogIndexVersion()), null, 'stopped: no marker');
+  t.ok((await indexed()) > 0 && (await indexed()) < ids.length, 'one batch done, not all');
+  t.ok((await app.stores.products.backfillIndex()) >= ids.length, 'the next run goes on');
+  t.equal(await indexed(), ids.length, 'every product indexed');
+  t.equal(await redis.get(keys.catalogIndexVersion()), '1');
 });

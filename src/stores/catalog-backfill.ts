@@ -26,6 +26,7 @@ export async function backfillCatalogIndex(
   keys: Keys,
   index: CatalogIndex,
   parse: (hash: Record<string, string>) => Product | undefined,
+  stopping: () => boolean = () => false,
 ): Promise<number> {
   const redis = conn.redis;
   if ((await redis.get(keys.catalogIndexVersion())) === CATALOG_INDEX_VERSION) return 0;
@@ -34,6 +35,8 @@ export async function backfillCatalogIndex(
   for (;;) {
     const ids = await redis.zrange(keys.productIndex(), after ? `(${after}` : '-', '+', 'BYLEX', 'LIMIT', 0, BATCH);
     if (ids.length === 0) break;
+    // Stopped between batches (the instance is closing): no marker, so the next start goes on with it.
+    if (stopping()) return indexed;
     indexed += await indexBatch(conn, keys, index, ids, parse);
     after = ids.at(-1);
   }

@@ -140,13 +140,16 @@ export class ProductStore {
     this.cache.changed(this.keys.productIndex());
   }
 
-  /** Indexes the products written before the search indexes existed (once per index version: catalog-backfill.ts). */
-  backfillIndex(): Promise<number> {
+  /**
+   * Indexes the products written before the search indexes existed (once per index version: catalog-backfill.ts),
+   * between batches giving up when `stopping` says so.
+   */
+  backfillIndex(stopping?: () => boolean): Promise<number> {
     return withConnection(
       this.pool,
       async (conn) => {
         if (!(await conn.ready(this.connectionWaitMs))) throw new ServiceUnavailable();
-        return backfillCatalogIndex(conn, this.keys, this.index, parseProduct);
+        return backfillCatalogIndex(conn, this.keys, this.index, parseProduct, stopping);
       },
       () => false,
     );

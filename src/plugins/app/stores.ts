@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
 import { UserStore } from '../../stores/user-store.js';
 import { ProductStore } from '../../stores/product-store.js';
 import { PurchaseStore } from '../../stores/purchase-store.js';
@@ -21,6 +22,31 @@ declare module 'fastify' {
     /** bcrypt on worker threads; the stores hash with it (decorated for its job counts). */
     passwords: Passwords;
   }
+}
+
+/**
+ * The search indexes of products written before they existed, filled in while the instance already serves: a big
+ * catalog (a minute per million products) does not hold readiness back; meanwhile a search may miss such a
+ * product, never show a wrong one. Closing stops it between two batches; the next start goes on.
+ */
+function backfillInBackground(app: FastifyInstance, products: ProductStore): void {
+  let closing = false;
+  const started = Date.now();
+  const done = products
+    .backfillIndex(() => closing)
+    .then(
+      (indexed) => {
+        const seconds = (Date.now() - started) / 1000;
+        // Stopped by the close: the next start goes on (no marker was set).
+        if (indexed > 0 && !closing) app.log.info({ indexed, seconds }, 'catalog search index backfilled');
+      },
+      (err: unknown) =>
+        app.log.warn({ err }, 'catalog search index backfill stopped; the next start of an instance goes on'),
+    );
+  app.addHook('onClose', async () => {
+    closing = true;
+    await done;
+  });
 }
 
 /** One store per entity; route handlers talk to these, never to Redis. Bootstraps the admin account. */
@@ -55,8 +81,7 @@ export default fp(
     app.decorate('stores', stores);
     app.decorate('passwords', passwords);
     await stores.users.prepare();
-    const indexed = await stores.products.backfillIndex();
-    if (indexed > 0) app.log.info({ indexed }, 'catalog search index backfilled');
+    backfillInBackground(app, stores.products);
 
     if (auth.admin) {
       const outcome = await stores.users.ensureAdmin(auth.admin.username, auth.admin.password);
