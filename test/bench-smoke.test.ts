@@ -16,7 +16,6 @@ const PRODUCT_FIELDS = ['createdAt', 'description', 'id', 'name', 'priceCents', 
 const PURCHASE_FIELDS = [
   'createdAt',
   'id',
-  'items',
   'productId',
   'quantity',
   'status',
