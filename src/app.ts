@@ -15,6 +15,7 @@ import metrics from './plugins/external/metrics.js';
 import swagger from './plugins/external/swagger.js';
 import redis from './plugins/app/redis.js';
 import stores from './plugins/app/stores.js';
+import live from './plugins/app/live.js';
 import jwt from './plugins/external/jwt.js';
 import rateLimit from './plugins/external/rate-limit.js';
 import auth from './plugins/app/auth.js';
@@ -22,6 +23,7 @@ import healthRoutes from './routes/health.js';
 import authRoutes from './routes/auth.js';
 import userRoutes from './routes/users.js';
 import productRoutes from './routes/products.js';
+import productEventRoutes from './routes/product-events.js';
 import purchaseRoutes from './routes/purchases.js';
 
 declare module 'fastify' {
@@ -98,6 +100,7 @@ export async function buildApp(config: Config) {
   await app.register(swagger);
   await app.register(redis);
   await app.register(stores);
+  await app.register(live);
   await app.register(jwt);
   await app.register(rateLimit);
   await app.register(auth);
@@ -108,6 +111,7 @@ export async function buildApp(config: Config) {
       await api.register(authRoutes, { prefix: '/auth' });
       await api.register(userRoutes, { prefix: '/users' });
       await api.register(productRoutes, { prefix: '/products' });
+      await api.register(productEventRoutes, { prefix: '/products' });
       await api.register(purchaseRoutes, { prefix: '/purchases' });
     },
     { prefix: '/api/v1' },

@@ -66,6 +66,13 @@ export const EnvSchema = Type.Object({
   CLIENT_CACHE_MAX_ENTRIES: PositiveInt(100_000),
   CLIENT_CACHE_MAX_BYTES: PositiveInt(64 * 1024 * 1024),
 
+  // Live stock (server-sent events): streams per instance, the comment heartbeat, a slow client's unsent bytes
+  // before it is dropped, and the stock events kept in Redis for clients that resume (about).
+  SSE_MAX_CLIENTS: PositiveInt(10000),
+  SSE_HEARTBEAT_MS: PositiveInt(15000, 3_600_000),
+  SSE_MAX_BUFFER_BYTES: PositiveInt(65536),
+  STOCK_EVENTS_MAXLEN: PositiveInt(100_000),
+
   IDEMPOTENCY_TTL_SECONDS: PositiveInt(86400),
   IDEMPOTENCY_LOCK_MS: PositiveInt(10000),
   PURCHASE_MAX_RETRIES: PositiveInt(100, 10000),
@@ -121,6 +128,7 @@ export interface Config {
   rateLimit: { max: number; loginMax: number; windowMs: number; syncMs: number };
   /** The client-side cache: off, nothing is tracked or cached; bounded in entries and estimated bytes (LRU). */
   cache: { enabled: boolean; maxEntries: number; maxBytes: number };
+  live: { maxClients: number; heartbeatMs: number; maxBufferBytes: number; eventsMaxLen: number };
   purchases: {
     idempotencyTtlSeconds: number;
     idempotencyLockMs: number;
@@ -208,6 +216,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       enabled: env.CLIENT_CACHE === 'on',
       maxEntries: env.CLIENT_CACHE_MAX_ENTRIES,
       maxBytes: env.CLIENT_CACHE_MAX_BYTES,
+    },
+    live: {
+      maxClients: env.SSE_MAX_CLIENTS,
+      heartbeatMs: env.SSE_HEARTBEAT_MS,
+      maxBufferBytes: env.SSE_MAX_BUFFER_BYTES,
+      eventsMaxLen: env.STOCK_EVENTS_MAXLEN,
     },
     purchases: {
       idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,

@@ -66,5 +66,10 @@ export const ServiceUnavailable = domainError(
   'The data store is temporarily unavailable; retry shortly',
   503,
 );
+export const TooManyStreams = domainError(
+  'TOO_MANY_STREAMS',
+  'This instance has as many live streams open as it takes; retry shortly',
+  503,
+);
 export const Busy = domainError('BUSY', 'Too many sign-ins are being checked at once; retry shortly', 503);
 export const InternalError = domainError('INTERNAL_ERROR', 'Internal server error', 500);

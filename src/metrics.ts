@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DomainError } from './errors.js';
 import { CacheMetrics } from './redis/cache/metrics.js';
+import { LiveMetrics } from './redis/live/metrics.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -40,6 +41,7 @@ export class BusinessMetrics {
   readonly poolPending: Gauge;
   readonly loginLimited: Counter<'limit'>;
   readonly cache: CacheMetrics;
+  readonly live: LiveMetrics;
   private fenced: () => boolean = () => false;
   private pending: () => number = () => 0;
 
@@ -142,6 +144,7 @@ export class BusinessMetrics {
     });
     for (const limit of ['ip', 'username']) this.loginLimited.inc({ limit }, 0);
     this.cache = new CacheMetrics(registry);
+    this.live = new LiveMetrics(registry);
   }
 
   /** A new master address: the gauge names it alone. */

@@ -81,6 +81,18 @@ export function replicaOptions(cfg: RedisConfig, index = 0): RedisOptions {
 }
 
 /**
+ * The live stock tail's one blocking XREAD (redis/live/stock-feed.ts): a healthy replica like the catalog reads,
+ * its command timeout past the read's BLOCK time.
+ */
+export function stockTailOptions(cfg: RedisConfig, blockMs: number): RedisOptions {
+  return {
+    ...replicaOptions(cfg, 0),
+    commandTimeout: blockMs + Math.max(cfg.commandTimeoutMs, 1000),
+    connectionName: 'evergreen-stock-tail',
+  };
+}
+
+/**
  * The token check's reads (revocations, a user's live role), on a connection of their own: CLIENT TRACKING
  * watches every key a tracked connection reads, so the master connection's other reads stay untracked. No
  * offline queue: while it reconnects, the check goes to the master connection (and is not cached).

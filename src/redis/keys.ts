@@ -36,7 +36,16 @@ export function keySchema(prefix: string) {
     /** string: the version of the search indexes every product has entries in (the start-up backfill's marker) */
     catalogIndexVersion: () => `${prefix}products:index-version`,
 
-    /** hash: id, userId, productId, quantity, unitPriceCents, totalCents, createdAt */
+    /**
+     * stream (MAXLEN ~ STOCK_EVENTS_MAXLEN): a product's new stock and price, or its deletion, appended in the MULTI
+     * that makes the change (redis/live/stock-events.ts); tailed by every instance for the live stock streams
+     */
+    stockEvents: () => `${prefix}products:events`,
+
+    /**
+     * hash: id, userId, totalCents, status, createdAt, cancelledAt?, and one line's productId, quantity,
+     * unitPriceCents or a basket's line:<i> fields (stores/purchase-record.ts)
+     */
     purchase: (id: string) => `${prefix}purchase:${id}`,
     /** sorted set (lex, score 0): every purchase id */
     purchaseIndex: () => `${prefix}purchases:index`,

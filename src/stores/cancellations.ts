@@ -16,6 +16,7 @@ import {
 import type { Durability } from './durability.js';
 import { purchaseFields, purchaseFromHash } from './purchase-record.js';
 import { CatalogIndex } from './catalog-index.js';
+import type { StockEvents } from '../redis/live/stock-events.js';
 
 export interface CancelSettings {
   /** How long after a purchase its owner may cancel it (admins: always). */
@@ -52,6 +53,8 @@ export class Cancellations {
     private readonly settings: CancelSettings,
     private readonly metrics: BusinessMetrics,
     private readonly cache: ClientCache,
+    /** Each line's stock back, appended to the stock events in the cancellation's own MULTI. */
+    private readonly events: StockEvents,
   ) {
     this.index = new CatalogIndex(keys);
   }
@@ -95,13 +98,14 @@ export class Cancellations {
         .pipeline(
           productKeys.flatMap((key) => [
             ['watch', key],
-            ['hget', key, 'stock'],
+            ['hmget', key, 'stock', 'priceCents'],
           ]),
         )
         .exec()) ?? []) as [Error | null, unknown][];
       const failed = reads.find(([err]) => err);
       if (failed) throw failed[0];
-      const stockOf = (i: number) => reads[2 * i + 1]![1] as string | null;
+      const stockOf = (i: number) => (reads[2 * i + 1]![1] as (string | null)[])[0] ?? null;
+      const priceOf = (i: number) => Number((reads[2 * i + 1]![1] as (string | null)[])[1]);
       const lease = conn.usable ? this.durability.lease() : undefined;
       if (conn.generation !== generation || !lease) continue;
 
@@ -116,6 +120,8 @@ export class Cancellations {
             if (stock === null) return;
             tx.hincrby(productKeys[i]!, 'stock', item.quantity).hset(productKeys[i]!, 'updatedAt', now);
             this.index.stockChanged(tx, item.productId, Number(stock), Number(stock) + item.quantity);
+            const state = { productId: item.productId, stock: Number(stock) + item.quantity, priceCents: priceOf(i) };
+            this.events.changed(tx, { ...state, at: now });
           });
         },
         this.durability.wait,

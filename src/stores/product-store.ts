@@ -9,6 +9,7 @@ import { ProductNotFound, ServiceUnavailable, TooMuchContention } from '../error
 import { pageOfIds, readHashes, type Page, type PageRequest } from './pagination.js';
 import { hashFields } from './hash-fields.js';
 import { CatalogIndex } from './catalog-index.js';
+import type { StockEvents } from '../redis/live/stock-events.js';
 import { CatalogSearch } from './catalog-search.js';
 import { normalizeQuery } from './catalog-query.js';
 import { backfillCatalogIndex } from './catalog-backfill.js';
@@ -48,6 +49,8 @@ export class ProductStore {
     private readonly pool: TxPool,
     /** How long a write waits for its leased connection to reach the agreed master. */
     private readonly connectionWaitMs: number,
+    /** A new stock or price, or the deletion, appended to the stock events in the write's own MULTI. */
+    private readonly events: StockEvents,
   ) {
     this.index = new CatalogIndex(keys);
     this.searcher = new CatalogSearch(reads, keys, (ids) => this.byIds(ids));
@@ -126,6 +129,14 @@ export class ProductStore {
       const after: Product = { ...before, ...patch, updatedAt: new Date().toISOString() };
       tx.hset(this.keys.product(id), ...hashFields({ ...patch, updatedAt: after.updatedAt }));
       this.index.updated(tx, before, after);
+      if (after.stock !== before.stock || after.priceCents !== before.priceCents) {
+        this.events.changed(tx, {
+          productId: id,
+          stock: after.stock,
+          priceCents: after.priceCents,
+          at: after.updatedAt,
+        });
+      }
       return after;
     });
   }
@@ -135,6 +146,8 @@ export class ProductStore {
     await this.rewrite(id, (tx, before) => {
       tx.del(this.keys.product(id)).zrem(this.keys.productIndex(), id);
       this.index.deleted(tx, before);
+      const at = new Date().toISOString();
+      this.events.deleted(tx, { productId: id, stock: before.stock, priceCents: before.priceCents, at });
       return before;
     });
     this.cache.changed(this.keys.productIndex());

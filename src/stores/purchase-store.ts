@@ -8,6 +8,7 @@ import { withConnection } from '../redis/tx-pool.js';
 import { execAndWait } from '../redis/exec-and-wait.js';
 import { Durability } from './durability.js';
 import { CatalogIndex } from './catalog-index.js';
+import type { StockEvents } from '../redis/live/stock-events.js';
 import type { CreatePurchaseBody, OrderLine, Purchase } from '../schemas/purchases.js';
 import { purchaseOutcome, type BusinessMetrics } from '../metrics.js';
 import {
@@ -89,6 +90,8 @@ export class PurchaseStore {
     private readonly metrics: BusinessMetrics,
     /** Holds products as the catalog reads them: a sale's new stock is dropped here at once (read-your-writes). */
     private readonly cache: ClientCache,
+    /** Each line's new stock, appended to the stock events in the purchase's own MULTI. */
+    private readonly events: StockEvents,
   ) {
     this.durability = new Durability(watch, settings, metrics);
     this.index = new CatalogIndex(keys);
@@ -254,6 +257,8 @@ export class PurchaseStore {
             tx.hincrby(productKeys[i]!, 'stock', -line.quantity).hset(productKeys[i]!, 'updatedAt', now);
             const stock = Number(products[i]![1]);
             this.index.stockChanged(tx, line.productId, stock, stock - line.quantity);
+            const state = { productId: line.productId, stock: stock - line.quantity, priceCents: prices[i]!, at: now };
+            this.events.changed(tx, state);
           });
           tx.hset(this.keys.purchase(purchase.id), purchaseFields(purchase))
             .zadd(this.keys.purchaseIndex(), 0, purchase.id)

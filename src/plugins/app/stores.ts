@@ -6,6 +6,7 @@ import { PurchaseStore } from '../../stores/purchase-store.js';
 import { TokenStore } from '../../stores/token-store.js';
 import { Cancellations } from '../../stores/cancellations.js';
 import { Durability } from '../../stores/durability.js';
+import { StockEvents } from '../../redis/live/stock-events.js';
 import { Passwords } from '../../passwords/passwords.js';
 
 export interface Stores {
@@ -53,12 +54,13 @@ function backfillInBackground(app: FastifyInstance, products: ProductStore): voi
 export default fp(
   async (app) => {
     const { master, authReader, cache, catalogReads, pool, watch, keys } = app.redis;
-    const { auth, purchases, redis } = app.config;
+    const { auth, purchases, redis, live } = app.config;
+    const events = new StockEvents(keys, live.eventsMaxLen);
     const passwords = new Passwords(auth.passwords);
     app.addHook('onClose', () => passwords.close());
     const stores: Stores = {
       users: new UserStore(master, keys, passwords, cache),
-      products: new ProductStore(master, catalogReads, cache, keys, pool, redis.commandTimeoutMs),
+      products: new ProductStore(master, catalogReads, cache, keys, pool, redis.commandTimeoutMs, events),
       purchases: new PurchaseStore(
         master,
         pool,
@@ -67,6 +69,7 @@ export default fp(
         { ...purchases, connectionWaitMs: redis.commandTimeoutMs },
         app.businessMetrics,
         cache,
+        events,
       ),
       tokens: new TokenStore(master, authReader, cache, keys),
       cancellations: new Cancellations(
@@ -76,6 +79,7 @@ export default fp(
         { ...purchases, connectionWaitMs: redis.commandTimeoutMs },
         app.businessMetrics,
         cache,
+        events,
       ),
     };
     app.decorate('stores', stores);
