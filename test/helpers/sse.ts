@@ -114,3 +114,88 @@ export class SseClient {
     for (const check of [...this.waiters]) check();
   }
 }
+
+/**
+ * A watcher that behaves as EventSource does: when its stream ends it opens it again with Last-Event-ID (here on
+ * the next of `bases`, as NGINX would send it to another instance), until stopped. Every event of every
+ * connection is kept, in arrival order.
+ */
+export class ResumingWatcher {
+  readonly events: SseEvent[] = [];
+  connections = 0;
+  /** answers other than a stream (503 while Redis is away, …) */
+  refusals: number[] = [];
+  /** the base of the stream open now */
+  currentBase: string | undefined;
+  private current: SseClient | undefined;
+  private stopped = false;
+  private readonly running: Promise<void>;
+
+  constructor(
+    private readonly bases: string[],
+    private readonly path: string,
+    private readonly retryMs = 100,
+  ) {
+    this.running = this.run();
+  }
+
+  get lastId(): string | undefined {
+    return this.events.findLast((e) => e.id !== undefined)?.id;
+  }
+
+  of(type: string): SseEvent[] {
+    return this.events.filter((e) => e.event === type);
+  }
+
+  /** Ends the current stream: the watcher resumes, as after a dropped connection. */
+  drop(): void {
+    this.current?.close();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.close();
+    await this.running;
+  }
+
+  /** Resolves once `done` holds, polled every 20 ms; rejects after `timeoutMs`. */
+  async until(done: (w: ResumingWatcher) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this)) {
+      if (Date.now() > deadline)
+        throw new Error(`${what}: not there after ${timeoutMs} ms (${this.events.length} events)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const base = this.bases[attempt % this.bases.length]!;
+      const lastId = this.lastId;
+      try {
+        const client = await SseClient.open(`${base}${this.path}`, lastId ? { 'last-event-id': lastId } : {});
+        if (client.status !== 200) {
+          this.refusals.push(client.status);
+        } else {
+          this.connections++;
+          this.current = client;
+          this.currentBase = base;
+          let seen = 0;
+          await client.until(
+            (c) => {
+              // Moved across as they come, so lastId is always the last one read.
+              this.events.push(...c.events.slice(seen));
+              seen = c.events.length;
+              return c.ended || this.stopped;
+            },
+            24 * 3600_000,
+            'the stream',
+          );
+        }
+      } catch {
+        // connection refused or reset: try again
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+    }
+  }
+}
