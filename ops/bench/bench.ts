@@ -1,6 +1,7 @@
 import { jsonRequest } from '../../stack/helpers/http.js';
 import type { DeploymentView } from '../deployment/deployment.js';
 import { renderMixed, runMixed } from './mixed.js';
+import { WATCHERS, renderWatchers, runWatchers } from './watchers.js';
 import { Observer, observedCells, observedLog, renderBackground } from './observe.js';
 import { MIXED, SCALE, WRK_SCENARIOS, measure, scenarioUrl, seedBenchData, type BenchData } from './scenarios.js';
 import { REDIS_CEILING, REDIS_CEILING_WHAT, redisCeiling } from './redis-ceiling.js';
@@ -115,6 +116,14 @@ async function runScenarios(
     );
     results.set(MIXED, { ...mixed, ...observed });
   }
+  if (options.scenarios.includes(WATCHERS)) {
+    // Per purchase of its two runs: alone, and beside the streams.
+    const { value: watchers, ...observed } = await observer.around(
+      () => around(WATCHERS, () => runWatchers(deployment, data, run, log)),
+      (m) => m.requests + (m.watchers ? m.watchers.alone.requests : 0),
+    );
+    results.set(WATCHERS, { ...watchers, ...observed });
+  }
   // Last: what it loads stays in the store.
   if (options.scenarios.includes(SCALE)) {
     const products = options.scaleProducts ?? SCALE_DEFAULT_SIZE;
@@ -174,7 +183,7 @@ export function renderBench(report: BenchReport): string {
       : []),
     ...(background.length > 0 ? ['', ...background] : []),
     ...report.results.flatMap((r) => {
-      const lines = [...renderMixed(r), ...renderScale(r)];
+      const lines = [...renderMixed(r), ...renderWatchers(r), ...renderScale(r)];
       return lines.length > 0 ? ['', ...lines] : [];
     }),
   ].join('\n');

@@ -3,6 +3,7 @@ import type { RedisPerRequest } from './commandstats.js';
 import type { Measured } from './scenarios.js';
 import type { BulkLoaded } from './scale-load.js';
 import type { WrkResult } from './wrk.js';
+import type { WatchersOutcome } from './watchers.js';
 
 /** What a scenario's run produced: a row of the report, with the mixed and scale scenarios' own figures. */
 
@@ -26,6 +27,8 @@ export interface ScenarioResult extends WrkResult {
   mixed?: MixedOutcome;
   /** scale: the bulk load and each scenario at both sizes (the row is catalog-get at scale). */
   scale?: ScaleOutcome;
+  /** watchers: the purchases alone, the streams, delivery and memory (the row is the purchases beside them). */
+  watchers?: WatchersOutcome;
 }
 
 /** The reads alone, and the storm that ran beside the same reads (the result's own figures). */

@@ -207,7 +207,7 @@ export const MIXED = 'mixed';
 export const SCALE = 'scale';
 
 /** Every scenario by name, in the order they run (the Redis ceiling aside). */
-export const SCENARIOS: { name: string }[] = [...WRK_SCENARIOS, { name: MIXED }, { name: SCALE }];
+export const SCENARIOS: { name: string }[] = [...WRK_SCENARIOS, { name: MIXED }, { name: 'watchers' }, { name: SCALE }];
 
 export function wrkScenario(name: string): Scenario {
   const scenario = WRK_SCENARIOS.find((s) => s.name === name);

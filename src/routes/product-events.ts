@@ -23,6 +23,18 @@ const streamResponses = {
 // Not in the request-duration histograms: a stream lasts as long as its client stays.
 const config = { disableMetrics: true };
 
+// One event goes to every stream that watches its product: its frame is made once, for all of them (an event's
+// data object is shared by every watcher it reaches).
+const frames = new WeakMap<object, string>();
+function frameOf(type: string, id: string, data: object): string {
+  let frame = frames.get(data);
+  if (frame === undefined) {
+    frame = `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    frames.set(data, frame);
+  }
+  return frame;
+}
+
 const productEvents: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/:id/events',
@@ -84,16 +96,28 @@ async function stream(app: FastifyInstance, request: FastifyRequest, reply: Fast
   const { maxBufferBytes } = app.config.live;
   const drops = app.businessMetrics.live.drops;
   let dropped = false;
+  let corked = false;
+  const raw = reply.raw;
   const sink: StreamSink = {
     write(type, id, data) {
       if (dropped || !sse.isConnected) return false;
-      if (reply.raw.writableLength > maxBufferBytes) {
+      if (raw.writableLength > maxBufferBytes) {
         dropped = true;
         drops.inc({ reason: 'slow' });
         sse.close();
         return false;
       }
-      sse.send({ id, event: type, data }).catch(() => undefined);
+      sse.sendHeaders();
+      // The events of one batch of the tail leave in one write.
+      if (!corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(() => {
+          corked = false;
+          raw.uncork();
+        });
+      }
+      raw.write(frameOf(type, id, data));
       return true;
     },
   };
