@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { startTestTopology } from './helpers/topology.js';
 import { adminAuth } from '../stack/helpers/redis-users.js';
 import { call, createProduct, login, loginAdmin, startApp, type Call } from './helpers/app.js';
-import { ResumingWatcher, type SseEvent } from './helpers/sse.js';
+import { ResumingWatcher, type SseEvent } from '../ops/live/sse-client.js';
 
 // Live stock under faults: a watcher that resumes as EventSource does (Last-Event-ID, alternating instances)
 // while buyers purchase through the other instance and the master is paused past down-after, or killed.

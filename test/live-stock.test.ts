@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { startTestTopology } from './helpers/topology.js';
 import { call, createProduct, login, loginAdmin, startApp, type Call } from './helpers/app.js';
-import { SseClient } from './helpers/sse.js';
+import { SseClient } from '../ops/live/sse-client.js';
 import { adminAuth } from '../stack/helpers/redis-users.js';
 
 // Live stock (server-sent events) against a real topology, two instances listening on loopback.

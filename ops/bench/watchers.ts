@@ -1,9 +1,9 @@
-import http from 'node:http';
-import { createParser } from 'eventsource-parser';
+import { ResumingWatcher } from '../live/sse-client.js';
 import type { DeploymentView } from '../deployment/deployment.js';
 import type { ScenarioResult } from './results.js';
 import { measure, wrkScenario, type BenchData, type MeasureRun, type Measured } from './scenarios.js';
 import { sumCounter } from './target.js';
+import type { SseEvent } from '../live/sse-client.js';
 
 export const WATCHERS = 'watchers';
 /** Live streams the scenario holds open through NGINX. */
@@ -38,53 +38,6 @@ export interface WatchersOutcome {
   deliveryMaxMs: number;
   /** the API instances' resident memory added per open stream (both instances together) */
   bytesPerStream: number;
-}
-
-/** A watcher as EventSource is one: when its stream ends it opens it again with Last-Event-ID, until closed. */
-class Watcher {
-  private request: http.ClientRequest | undefined;
-  private lastId: string | undefined;
-  private closed = false;
-  /** streams of this watcher that ended without being closed (dropped as too slow, or cut) */
-  ends = 0;
-
-  constructor(
-    private readonly url: string,
-    private readonly localAddress: string,
-    private readonly onEvent: (data: { at?: string }) => void,
-  ) {}
-
-  /** Opens the stream; resolves with the status once its head is in (0: no connection). */
-  open(): Promise<number> {
-    return new Promise((resolve) => {
-      const headers: Record<string, string> = { accept: 'text/event-stream' };
-      if (this.lastId) headers['last-event-id'] = this.lastId;
-      const request = http.get(this.url, { headers, localAddress: this.localAddress, agent: false }, (res) => {
-        const parser = createParser({
-          onEvent: (message) => {
-            if (message.id) this.lastId = message.id;
-            if (message.event === 'stock') this.onEvent(JSON.parse(message.data) as { at?: string });
-          },
-        });
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => parser.feed(chunk));
-        res.on('error', () => undefined);
-        res.on('close', () => {
-          if (this.closed || res.statusCode !== 200) return;
-          this.ends++;
-          setTimeout(() => void this.open(), 100);
-        });
-        resolve(res.statusCode ?? 0);
-      });
-      request.on('error', () => resolve(0));
-      this.request = request;
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    this.request?.destroy();
-  }
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -128,24 +81,32 @@ export async function runWatchers(
   const before = await residentBytes(deployment);
   let measuring = false;
   const delays: number[] = [];
-  const onEvent = (event: { at?: string }) => {
-    const at = Date.parse(event.at ?? '');
-    if (measuring && Number.isFinite(at)) delays.push(Date.now() - at);
+  const onEvent = (event: SseEvent) => {
+    const at = Date.parse(event.data?.at ?? '');
+    if (measuring && event.event === 'stock' && Number.isFinite(at)) delays.push(event.at - at);
   };
-  const streams: Watcher[] = [];
+  const streams: ResumingWatcher[] = [];
   const refused: Record<string, number> = {};
   const products = data.productIds;
   for (let i = 0; i < count; i += STREAMS_PER_ADDRESS) {
     const batch = Array.from({ length: Math.min(STREAMS_PER_ADDRESS, count - i) }, (_, j) => {
       const n = i + j;
       const ids = Array.from({ length: WATCHED_PER_STREAM }, (_, k) => products[(n * 7 + k) % products.length]!);
-      const url = `${deployment.publicUrl}/api/v1/products/events?ids=${[...new Set(ids)].join(',')}`;
-      const watcher = new Watcher(url, `127.0.0.${2 + i / STREAMS_PER_ADDRESS}`, onEvent);
-      return watcher.open().then((status) => ({ status, watcher }));
+      const path = `/products/events?ids=${[...new Set(ids)].join(',')}`;
+      const localAddress = `127.0.0.${2 + i / STREAMS_PER_ADDRESS}`;
+      const watcher = new ResumingWatcher([`${deployment.publicUrl}/api/v1`], path, {
+        localAddress,
+        keep: false,
+        onEvent,
+      });
+      return watcher.firstAnswer().then((status) => ({ status, watcher }));
     });
     for (const { status, watcher } of await Promise.all(batch)) {
       if (status === 200) streams.push(watcher);
-      else refused[String(status)] = (refused[String(status)] ?? 0) + 1;
+      else {
+        refused[String(status)] = (refused[String(status)] ?? 0) + 1;
+        void watcher.stop();
+      }
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -163,7 +124,7 @@ export async function runWatchers(
   // The window's last sales still on their way.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   measuring = false;
-  for (const stream of streams) stream.close();
+  await Promise.all(streams.map((stream) => stream.stop()));
   const sent = (await written()) - writtenBefore;
   const dropped = (await slow()) - slowBefore;
   delays.sort((a, b) => a - b);

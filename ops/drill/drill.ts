@@ -7,6 +7,7 @@ import { injectFault, refusedFaults } from './faults.js';
 import { checkInvariants } from './final-check.js';
 import { heal } from './heal.js';
 import { Load } from './load.js';
+import { DrillWatchers } from './live-watchers.js';
 import { cyclePlan, faultLabel, faultSequence, type DrillOptions } from './options.js';
 import { Progress } from './progress.js';
 import { drillTotals, type DrillReport } from './report.js';
@@ -38,11 +39,17 @@ export async function runDrill(
   const events = await SentinelEvents.open(await deployment.sentinels(), deployment.sentinelAuth.password);
   // The same public URL whichever stack serves: restart-stack keeps its config.
   const load = new Load(deployment.publicUrl, setup, options);
+  // Attached before the load, resuming across every fault: invariant 5 judges what they got.
+  const watchers = new DrillWatchers(
+    deployment.publicUrl,
+    setup.products.map((p) => p.id),
+  );
   const progress = new Progress(plan.length, () => load.counts(), log);
   const step = (what: string) => progress.step(what);
   const context = { deployment, events, failoverTimeoutMs, step };
   const records: CycleRecord[] = [];
   try {
+    await watchers.opened();
     load.start();
     progress.start();
     progress.at(0, 'steady load');
@@ -70,7 +77,7 @@ export async function runDrill(
       return op.attempts.length > 1 ? -1 : Math.min(...faultTimes.map((t) => Math.abs(ackedAt - t)));
     });
     progress.step('checking the invariants');
-    const { invariants, snapshot } = await checkInvariants(deployment, setup, load.ops);
+    const { invariants, snapshot } = await checkInvariants(deployment, setup, load.ops, watchers);
     const history = { ops: load.ops, reads: load.reads, events, snapshot };
     const cycles = records.map((record, i) => cycleReport(i, record, startedAt, history));
     const { apiRunner, where: dir, publicUrl } = deployment;
@@ -89,6 +96,7 @@ export async function runDrill(
   } finally {
     progress.stop();
     await load.stop();
+    await watchers.stop();
     events.close();
   }
 }

@@ -6,6 +6,7 @@ import { acknowledgedSurvive, healedCluster, onePurchasePerKey, stockAddsUp, typ
 import type { PurchaseOp } from './purchase-op.js';
 import type { DrillSetup } from './setup.js';
 import { readSnapshot, type StoreSnapshot } from './store-snapshot.js';
+import type { DrillWatchers } from './live-watchers.js';
 
 // Once writes stopped, replicas reach the master's offset within milliseconds; a client may take seconds to reconnect.
 const CONVERGE_TIMEOUT_MS = 15_000;
@@ -16,11 +17,15 @@ export interface FinalCheck {
   snapshot: StoreSnapshot;
 }
 
-/** The four invariants over the whole drill, the store read directly on the master that the Sentinels name. */
+/**
+ * The invariants over the whole drill (the fifth when live stock watchers were attached), the store read directly
+ * on the master that the Sentinels name.
+ */
 export async function checkInvariants(
   deployment: Deployment,
   setup: DrillSetup,
   ops: PurchaseOp[],
+  watchers?: DrillWatchers,
 ): Promise<FinalCheck> {
   const cluster = await settledProblems(CONVERGE_TIMEOUT_MS, async () => {
     return (await clusterView(deployment, { offsets: true, quietSentinels: false })).problems;
@@ -37,6 +42,7 @@ export async function checkInvariants(
       onePurchasePerKey(ops, setup, snapshot),
       healedCluster(cluster, readiness),
     ];
+    if (watchers) invariants.push(await watchers.check(redis, keySchema(deployment.keyPrefix), snapshot));
     return { invariants, snapshot };
   } finally {
     redis.disconnect();

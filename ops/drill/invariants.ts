@@ -20,7 +20,12 @@ const FIELDS = ['id', 'userId', 'totalCents', 'createdAt', 'productId', 'quantit
 const LINE_FIELDS = ['productId', 'quantity', 'unitPriceCents'] as const;
 const EXAMPLES = 5;
 
-const invariant = (id: number, name: string, counts: Record<string, number>, failures: string[][]): Invariant => ({
+export const invariant = (
+  id: number,
+  name: string,
+  counts: Record<string, number>,
+  failures: string[][],
+): Invariant => ({
   id,
   name,
   pass: failures.every((list) => list.length === 0),

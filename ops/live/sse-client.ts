@@ -15,8 +15,17 @@ export interface SseEvent {
  * A live stream read the way EventSource reads it (eventsource-parser), minus its automatic reconnects: a test
  * decides when to come back and with which Last-Event-ID.
  */
+export interface OpenOptions {
+  /** the local address to connect from (NGINX limits streams per client address) */
+  localAddress?: string;
+  onEvent?: (event: SseEvent) => void;
+  keep?: boolean;
+}
+
 export class SseClient {
   readonly events: SseEvent[] = [];
+  /** the id of the last event read, kept or not */
+  lastSeenId: string | undefined;
   comments = 0;
   ended = false;
   private readonly waiters = new Set<() => void>();
@@ -30,10 +39,15 @@ export class SseClient {
     private readonly request: http.ClientRequest | undefined,
   ) {}
 
-  /** Opens `url`; resolves once the answer's head (and, for a non-stream answer, its body) is in. */
-  static open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  /**
+   * Opens `url`; resolves once the answer's head (and, for a non-stream answer, its body) is in. `onEvent` hears
+   * each event as it is read; `keep: false` keeps none of them in `events` (a bench's thousand streams).
+   */
+  static open(url: string, headers: Record<string, string> = {}, options: OpenOptions = {}): Promise<SseClient> {
+    const { localAddress, onEvent, keep = true } = options;
     return new Promise((resolve, reject) => {
-      const request = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      const init = { headers: { accept: 'text/event-stream', ...headers }, localAddress, agent: false as const };
+      const request = http.get(url, init, (res) => {
         res.setEncoding('utf8');
         if (!String(res.headers['content-type']).startsWith('text/event-stream')) {
           let text = '';
@@ -52,12 +66,15 @@ export class SseClient {
         const client = new SseClient(res.statusCode ?? 0, res.headers, undefined, request);
         const parser = createParser({
           onEvent: (message) => {
-            client.events.push({
+            const event = {
               id: message.id,
               event: message.event ?? 'message',
               data: JSON.parse(message.data),
               at: Date.now(),
-            });
+            };
+            if (event.id !== undefined) client.lastSeenId = event.id;
+            if (keep) client.events.push(event);
+            onEvent?.(event);
             client.wake();
           },
           onComment: () => {
@@ -79,7 +96,7 @@ export class SseClient {
 
   /** The id of the last event read: what a reconnect sends as Last-Event-ID. */
   get lastId(): string | undefined {
-    return this.events.findLast((e) => e.id !== undefined)?.id;
+    return this.lastSeenId;
   }
 
   /** Resolves once `done` holds (checked at every event, comment and end); rejects after `timeoutMs`. */
@@ -118,29 +135,46 @@ export class SseClient {
 /**
  * A watcher that behaves as EventSource does: when its stream ends it opens it again with Last-Event-ID (here on
  * the next of `bases`, as NGINX would send it to another instance), until stopped. Every event of every
- * connection is kept, in arrival order.
+ * connection is kept (unless `keep: false`), in arrival order.
  */
 export class ResumingWatcher {
   readonly events: SseEvent[] = [];
   connections = 0;
+  /** streams that ended without being stopped (dropped, cut): each one resumed */
+  ends = 0;
   /** answers other than a stream (503 while Redis is away, …) */
   refusals: number[] = [];
   /** the base of the stream open now */
   currentBase: string | undefined;
+  private lastSeenId: string | undefined;
+  private resets = 0;
   private current: SseClient | undefined;
   private stopped = false;
   private readonly running: Promise<void>;
+  private readonly opened: Promise<number>;
+  private firstStatus: (status: number) => void = () => {};
 
   constructor(
     private readonly bases: string[],
     private readonly path: string,
-    private readonly retryMs = 100,
+    private readonly options: OpenOptions & { retryMs?: number } = {},
   ) {
+    this.opened = new Promise((resolve) => (this.firstStatus = resolve));
     this.running = this.run();
   }
 
   get lastId(): string | undefined {
-    return this.events.findLast((e) => e.id !== undefined)?.id;
+    return this.lastSeenId;
+  }
+
+  /** `reset` events read (the stream could not resume where it left off). */
+  get resetCount(): number {
+    return this.resets;
+  }
+
+  /** The first connection's status (0: no connection). */
+  firstAnswer(): Promise<number> {
+    return this.opened;
   }
 
   of(type: string): SseEvent[] {
@@ -169,33 +203,37 @@ export class ResumingWatcher {
   }
 
   private async run(): Promise<void> {
+    const { retryMs = 100, keep = true, onEvent, localAddress } = this.options;
+    const heard = (event: SseEvent) => {
+      if (event.id !== undefined) this.lastSeenId = event.id;
+      if (event.event === 'reset') this.resets++;
+      if (keep) this.events.push(event);
+      onEvent?.(event);
+    };
     for (let attempt = 0; !this.stopped; attempt++) {
       const base = this.bases[attempt % this.bases.length]!;
-      const lastId = this.lastId;
+      const lastId = this.lastSeenId;
       try {
-        const client = await SseClient.open(`${base}${this.path}`, lastId ? { 'last-event-id': lastId } : {});
+        const headers: Record<string, string> = lastId ? { 'last-event-id': lastId } : {};
+        const client = await SseClient.open(`${base}${this.path}`, headers, {
+          localAddress,
+          keep: false,
+          onEvent: heard,
+        });
+        if (attempt === 0) this.firstStatus(client.status);
         if (client.status !== 200) {
           this.refusals.push(client.status);
         } else {
           this.connections++;
           this.current = client;
           this.currentBase = base;
-          let seen = 0;
-          await client.until(
-            (c) => {
-              // Moved across as they come, so lastId is always the last one read.
-              this.events.push(...c.events.slice(seen));
-              seen = c.events.length;
-              return c.ended || this.stopped;
-            },
-            24 * 3600_000,
-            'the stream',
-          );
+          await client.until((c) => c.ended || this.stopped, 24 * 3600_000, 'the stream');
+          if (!this.stopped) this.ends++;
         }
       } catch {
-        // connection refused or reset: try again
+        if (attempt === 0) this.firstStatus(0);
       }
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }
 }
