@@ -26,6 +26,8 @@ export class SseClient {
   readonly events: SseEvent[] = [];
   /** the id of the last event read, kept or not */
   lastSeenId: string | undefined;
+  /** events read, kept or not */
+  eventsRead = 0;
   comments = 0;
   ended = false;
   private readonly waiters = new Set<() => void>();
@@ -73,6 +75,7 @@ export class SseClient {
               at: Date.now(),
             };
             if (event.id !== undefined) client.lastSeenId = event.id;
+            client.eventsRead++;
             if (keep) client.events.push(event);
             onEvent?.(event);
             client.wake();
@@ -157,7 +160,8 @@ export class ResumingWatcher {
   constructor(
     private readonly bases: string[],
     private readonly path: string,
-    private readonly options: OpenOptions & { retryMs?: number } = {},
+    /** idleMs: a stream silent this long (no event, no heartbeat) is taken for dead and resumed (default 45 s) */
+    private readonly options: OpenOptions & { retryMs?: number; idleMs?: number } = {},
   ) {
     this.opened = new Promise((resolve) => (this.firstStatus = resolve));
     this.running = this.run();
@@ -202,6 +206,26 @@ export class ResumingWatcher {
     }
   }
 
+  /** Until the stream ends, is stopped, or goes silent past idleMs (then it is closed, to resume). */
+  private async follow(client: SseClient): Promise<void> {
+    const idleMs = this.options.idleMs ?? 45_000;
+    let heard = client.eventsRead + client.comments;
+    let lastHeardAt = Date.now();
+    for (;;) {
+      const done = await client
+        .until((c) => c.ended || this.stopped || c.comments + c.eventsRead !== heard, idleMs, 'the stream')
+        .then(() => client.ended || this.stopped)
+        .catch(() => undefined);
+      if (done === true) return;
+      if (done === undefined && Date.now() - lastHeardAt >= idleMs) {
+        client.close();
+        return;
+      }
+      heard = client.comments + client.eventsRead;
+      lastHeardAt = Date.now();
+    }
+  }
+
   private async run(): Promise<void> {
     const { retryMs = 100, keep = true, onEvent, localAddress } = this.options;
     const heard = (event: SseEvent) => {
@@ -227,7 +251,7 @@ export class ResumingWatcher {
           this.connections++;
           this.current = client;
           this.currentBase = base;
-          await client.until((c) => c.ended || this.stopped, 24 * 3600_000, 'the stream');
+          await this.follow(client);
           if (!this.stopped) this.ends++;
         }
       } catch {
