@@ -43,6 +43,12 @@ const SERVICE = [
   'evergreen_cache_entries',
   'evergreen_cache_bytes',
   'evergreen_cache_trusted_links',
+  // Live stock (server-sent events).
+  'evergreen_sse_streams',
+  'evergreen_sse_events_total',
+  'evergreen_sse_dropped_total',
+  'evergreen_sse_refused_total',
+  ...histogram('evergreen_sse_delivery_seconds'),
 ];
 
 // prometheus-redis-exporter 1.45, against the Redis nodes.

@@ -2,6 +2,7 @@ import * as units from '@grafana/grafana-foundation-sdk/units';
 import { evergreenDashboard, finish, row } from './common.js';
 import { stateTimelinePanel, timeseriesPanel, type Query } from './panels.js';
 import { clientCachePanels } from './service-client-cache.js';
+import { liveStockPanels } from './service-live-stock.js';
 import { API, redisClientPanels } from './service-redis-client.js';
 
 const REQUESTS = `http_request_duration_seconds_count{${API}}`;
@@ -147,5 +148,7 @@ export function serviceDashboard() {
   for (const panel of redisClientPanels()) builder.withPanel(panel);
   builder.withRow(row('Client cache'));
   for (const panel of clientCachePanels()) builder.withPanel(panel);
+  builder.withRow(row('Live stock'));
+  for (const panel of liveStockPanels()) builder.withPanel(panel);
   return finish(builder);
 }
