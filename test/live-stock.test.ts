@@ -222,3 +222,19 @@ t.test('200 watchers cost one Redis connection per instance; heartbeats keep qui
   t.match(metrics, /^evergreen_sse_streams 200$/m);
   t.match(metrics, /^evergreen_sse_events_total\{type="stock"\} 400$/m);
 });
+
+t.test('closing an instance ends its open streams at once (the client resumes elsewhere)', async (t) => {
+  const closing = await startApp(t, topo, env);
+  const base = await baseOf(closing);
+  const id = await createProduct(closing, admin.auth, { stock: 1 });
+  const clients = await Promise.all([watch(t, base, id), watch(t, base, id)]);
+  await Promise.all(clients.map((c) => c.until((x) => x.events.length === 1, 5000, 'a snapshot')));
+  const started = Date.now();
+  await closing.close();
+  t.ok(Date.now() - started < 3000, `closed in ${Date.now() - started} ms, streams and all`);
+  await Promise.all(clients.map((c) => c.until((x) => x.ended, 2000, 'the end of the stream')));
+  t.ok(
+    clients.every((c) => c.ended),
+    'every stream ended',
+  );
+});

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { contractErrorProblems, describeOutcome, rawExchange, requestBytes } from './helpers/fuzz-http.js';
 import { call, fakeUpstream, startTestNginx } from './helpers/stack.js';
+import { SseClient } from '../ops/live/sse-client.js';
 
 const NOT_FOUND = { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Route not found' };
 
@@ -99,6 +100,31 @@ t.test('what NGINX answers itself and what it routes', async (t) => {
   await t.test("the client's X-Forwarded-For is replaced by its real address", async (t) => {
     await call(base, 'GET', '/api/v1/products', { headers: { 'x-forwarded-for': '203.0.113.9' } });
     t.equal([...a.seen, ...b.seen].at(-1)?.headers['x-forwarded-for'], '127.0.0.1');
+  });
+
+  await t.test('live stock streams pass through as they come, at most 100 per client address (then 429)', async (t) => {
+    const url = `${base}/api/v1/products/p1/events`;
+    const first = await SseClient.open(url, { 'x-fake': 'stream' });
+    t.teardown(() => first.close());
+    t.equal(first.status, 200);
+    await first.until((c) => c.events.length >= 1, 1000, 'the first event, before the upstream wrote a second');
+    const openedAt = Date.now();
+    await first.until((c) => c.events.length >= 3, 2000, 'more events, each as written');
+    t.ok(Date.now() - openedAt < 1500, 'not held back in a buffer');
+    const more = await Promise.all(Array.from({ length: 99 }, () => SseClient.open(url, { 'x-fake': 'stream' })));
+    t.teardown(() => more.forEach((c) => c.close()));
+    t.ok(
+      more.every((c) => c.status === 200),
+      '100 streams from one address',
+    );
+    const refused = await SseClient.open(url, { 'x-fake': 'stream' });
+    t.equal(refused.status, 429, 'the 101st: 429');
+    t.match(refused.body, { statusCode: 429, code: 'RATE_LIMITED' });
+    first.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await SseClient.open(url, { 'x-fake': 'stream' });
+    t.teardown(() => again.close());
+    t.equal(again.status, 200, 'a stream closed frees its place');
   });
 
   await t.test('a body over the limit: 413 in the contract shape', async (t) => {

@@ -86,6 +86,8 @@ t.test('/docs/json is an OpenAPI document covering every contract route', async 
     'GET /api/v1/purchases',
     'GET /api/v1/purchases/{id}',
     'POST /api/v1/purchases/{id}/cancel',
+    'GET /api/v1/products/{id}/events',
+    'GET /api/v1/products/events',
   ];
   for (const route of contract) t.ok(routes.includes(route), `documents ${route}`);
   t.ok(res.body.components.schemas.Error, 'the error shape is documented');
@@ -103,6 +105,9 @@ t.test('/docs/json is an OpenAPI document covering every contract route', async 
   }
   const cancel = res.body.paths['/api/v1/purchases/{id}/cancel'].post;
   t.ok(cancel.responses['200'] && cancel.responses['409'], "a cancellation's 200 and 409 are documented");
+  const events = res.body.paths['/api/v1/products/{id}/events'].get;
+  t.ok(events.responses['200'].content['text/event-stream'], 'a live stream is documented as text/event-stream');
+  t.match(events.responses['200'].description, /Last-Event-ID/);
   const body = JSON.stringify(purchase.requestBody);
   t.match(body, /"items"/, 'the basket body is documented');
 });

@@ -79,6 +79,16 @@ export async function fakeUpstream(t: Test): Promise<FakeUpstream> {
     req.on('end', () => {
       if (req.headers['x-fake'] === 'hang') return;
       if (req.headers['x-fake'] === 'drop') return req.socket.destroy();
+      if (req.headers['x-fake'] === 'stream') {
+        // A live stream: an event at once, then one every 200 ms until the client leaves.
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        let n = 0;
+        const tick = () => res.write(`id: ${n}-0\nevent: stock\ndata: {"n":${n++}}\n\n`);
+        tick();
+        const timer = setInterval(tick, 200);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-request-id', String(req.headers['x-request-id']));
       res.end(JSON.stringify({ upstream: address }));
