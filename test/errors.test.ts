@@ -29,6 +29,7 @@ const CONTRACT: Record<string, [statusCode: number, code: string]> = {
   TooMuchContention: [503, 'TRY_AGAIN'],
   ServiceUnavailable: [503, 'SERVICE_UNAVAILABLE'],
   Busy: [503, 'BUSY'],
+  TooManyStreams: [503, 'TOO_MANY_STREAMS'],
   InternalError: [500, 'INTERNAL_ERROR'],
 };
 
