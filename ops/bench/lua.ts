@@ -2,6 +2,26 @@
 
 const list = (name: string, values: string[]) => `local ${name} = {${values.map((v) => JSON.stringify(v)).join(',')}}`;
 
+/**
+ * What every keyed purchase scenario shares: the buyers' tokens, the products, and purchase_headers() — a random
+ * buyer and a fresh Idempotency-Key per request (the run id, the thread and a counter), as a careful client sends.
+ */
+const keyedPurchases = (runId: string, tokens: string[], productIds: string[]) => `${list('tokens', tokens)}
+${list('products', productIds)}
+local counter = 0
+local thread_id = 0
+function init(args)
+  thread_id = math.random(1, 1000000)
+end
+local function purchase_headers()
+  counter = counter + 1
+  return {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+    ["Idempotency-Key"] = string.format("bench-%s-%d-%d", ${JSON.stringify(runId)}, thread_id, counter),
+  }
+end`;
+
 /** GET one of the paths, spread over them at random. */
 export function getAny(paths: string[]): string {
   return `${list('paths', paths)}
@@ -15,22 +35,10 @@ end`;
  * (the run id, the thread and a counter), as a careful client sends.
  */
 export function purchases(runId: string, tokens: string[], productIds: string[]): string {
-  return `${list('tokens', tokens)}
-${list('products', productIds)}
-local counter = 0
-local thread_id = 0
-function init(args)
-  thread_id = math.random(1, 1000000)
-end
+  return `${keyedPurchases(runId, tokens, productIds)}
 request = function()
-  counter = counter + 1
-  local headers = {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
-    ["Idempotency-Key"] = string.format("bench-%s-%d-%d", ${JSON.stringify(runId)}, thread_id, counter),
-  }
   local body = string.format('{"productId":"%s","quantity":1}', products[math.random(#products)])
-  return wrk.format("POST", "/api/v1/purchases", headers, body)
+  return wrk.format("POST", "/api/v1/purchases", purchase_headers(), body)
 end`;
 }
 
@@ -51,15 +59,8 @@ end`;
  */
 export function baskets(runId: string, tokens: string[], productIds: string[], size: number): string {
   if (productIds.length < size) throw new Error(`a basket of ${size} needs as many products`);
-  return `${list('tokens', tokens)}
-${list('products', productIds)}
-local counter = 0
-local thread_id = 0
-function init(args)
-  thread_id = math.random(1, 1000000)
-end
+  return `${keyedPurchases(runId, tokens, productIds)}
 request = function()
-  counter = counter + 1
   local picked, lines = {}, {}
   while #lines < ${size} do
     local i = math.random(#products)
@@ -68,12 +69,7 @@ request = function()
       table.insert(lines, string.format('{"productId":"%s","quantity":1}', products[i]))
     end
   end
-  local headers = {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
-    ["Idempotency-Key"] = string.format("bench-%s-%d-%d", ${JSON.stringify(runId)}, thread_id, counter),
-  }
-  return wrk.format("POST", "/api/v1/purchases", headers, '{"items":[' .. table.concat(lines, ",") .. ']}')
+  return wrk.format("POST", "/api/v1/purchases", purchase_headers(), '{"items":[' .. table.concat(lines, ",") .. ']}')
 end`;
 }
 
