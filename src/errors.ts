@@ -66,6 +66,16 @@ export const ServiceUnavailable = domainError(
   'The data store is temporarily unavailable; retry shortly',
   503,
 );
+export const StoreFull = domainError(
+  'STORE_FULL',
+  'The data store is out of memory and takes no new writes; nothing was written. Retry later',
+  503,
+);
+export const StoreNotPersisting = domainError(
+  'STORE_NOT_PERSISTING',
+  'The data store cannot write to its disk and takes no new writes; nothing was written. Retry later',
+  503,
+);
 export const TooManyStreams = domainError(
   'TOO_MANY_STREAMS',
   'This instance has as many live streams open as it takes; retry shortly',

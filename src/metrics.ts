@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DomainError } from './errors.js';
 import { CacheMetrics } from './redis/cache/metrics.js';
 import { LiveMetrics } from './redis/live/metrics.js';
+import { writeRefusal } from './redis/errors.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -13,11 +14,15 @@ const PURCHASE_OUTCOMES = [
   'request_in_progress',
   'idempotency_key_reused',
   'try_again',
+  'store_full',
+  'store_not_persisting',
   'unavailable',
 ] as const;
 
 /** The outcome label for a failed purchase: its domain error's code, or `unavailable` for anything else. */
 export function purchaseOutcome(err: unknown): (typeof PURCHASE_OUTCOMES)[number] {
+  const refusal = writeRefusal(err);
+  if (refusal) return refusal === 'memory' ? 'store_full' : 'store_not_persisting';
   const code = err instanceof DomainError ? err.code.toLowerCase() : undefined;
   return PURCHASE_OUTCOMES.find((outcome) => outcome === code) ?? 'unavailable';
 }

@@ -16,9 +16,10 @@ export interface Member {
  * `supervisor` (a local supervisor restarts what crashes, and times it by pid), `restart-whole` (all of it
  * stopped and started again from the same data), `hold-down` (a killed member stays down until start: an
  * orchestrator restarts it by itself), `hosts` (members on hosts of their own that can be lost, frozen, cut off
- * or drained: a HostControl).
+ * or drained: a HostControl), `disks` (each node's data on a small filesystem of the drill's own that it can fill:
+ * a DiskControl).
  */
-export type Capability = 'supervisor' | 'restart-whole' | 'hold-down' | 'hosts';
+export type Capability = 'supervisor' | 'restart-whole' | 'hold-down' | 'hosts' | 'disks';
 
 /**
  * A running Evergreen as every tool sees it — the local stack, a Compose project —, answering the questions
@@ -38,6 +39,8 @@ export interface DeploymentView {
   readonly sentinelAuth: RedisAuth;
   readonly keyPrefix: string;
   readonly masterName: string;
+  /** The deployment's own Prometheus, when it runs one this host reaches: a drill reads its alerts. */
+  readonly prometheusUrl?: string;
 
   nodes(): Promise<Member[]>;
   sentinels(): Promise<Member[]>;
@@ -74,10 +77,20 @@ export interface HostControl {
   placement(): Promise<string[]>;
 }
 
+/** The small filesystem each Redis node writes its data to, which a drill fills and frees. */
+export interface DiskControl {
+  /** Fills the node's filesystem to the last byte; resolves with the bytes it took. */
+  fill(node: string): Promise<number>;
+  /** Frees what fill took. */
+  free(node: string): Promise<void>;
+}
+
 /** A deployment a tool may also break and heal: the drill's. */
 export interface Deployment extends DeploymentView {
   /** With the `hosts` capability. */
   readonly hosts?: HostControl;
+  /** With the `disks` capability. */
+  readonly disks?: DiskControl;
   readonly downAfterMs: number;
   readonly failoverTimeoutMs: number;
   readonly capabilities: ReadonlySet<Capability>;

@@ -6,7 +6,14 @@ import { adminAuth, sentinelAuth, type RedisAuth } from '../../stack/helpers/red
 import { runningStack } from '../../stack/helpers/state.js';
 import { LocalStack, type StackOptions } from '../../stack/stack.js';
 import type { Topology } from '../../stack/topology/topology.js';
-import { masterBySentinels, type Capability, type Deployment, type DeploymentView, type Member } from './deployment.js';
+import {
+  masterBySentinels,
+  type Capability,
+  type Deployment,
+  type DeploymentView,
+  type DiskControl,
+  type Member,
+} from './deployment.js';
 
 const REDIS = /^(redis|sentinel)-(\d+)$/;
 const API = /^api-(\d+)$/;
@@ -55,6 +62,10 @@ export class LocalView implements DeploymentView {
   }
   get masterName(): string {
     return this.stack.config.masterName;
+  }
+  get prometheusUrl(): string | undefined {
+    const { monitoring, host } = this.stack.config;
+    return monitoring && `http://${host}:${monitoring.prometheusPort}`;
   }
 
   async nodes(): Promise<Member[]> {
@@ -110,8 +121,9 @@ export function launcherControl(config: StackConfig): StackControl {
  */
 export class LocalDeployment extends LocalView implements Deployment {
   readonly verbs = { pause: 'SIGSTOP', resume: 'SIGCONT' };
-  readonly capabilities: ReadonlySet<Capability>;
+  readonly capabilities: Set<Capability>;
   private readonly all: LocalStack[];
+  private smallDisks: DiskControl | undefined;
 
   /** Without options (the nginx program, the log), it cannot start another stack: restart-whole is then missing. */
   constructor(
@@ -123,6 +135,15 @@ export class LocalDeployment extends LocalView implements Deployment {
     this.capabilities = new Set<Capability>(
       options ? ['supervisor', 'restart-whole', 'hold-down'] : ['supervisor', 'hold-down'],
     );
+  }
+
+  /** With the `disks` capability: the small filesystems its nodes were started on (the drill mounts them). */
+  get disks(): DiskControl | undefined {
+    return this.smallDisks;
+  }
+  attachDisks(disks: DiskControl): void {
+    this.smallDisks = disks;
+    this.capabilities.add('disks');
   }
 
   /** The stack that runs now (restart-whole replaces it), for the faults only a supervised stack has. */

@@ -6,14 +6,23 @@ import { onStopSignal, signalExitCode } from '../../stack/supervisor/orphans.js'
 import { ensureSystemPackages } from '../../stack/helpers/packages.js';
 import { LocalStack } from '../../stack/stack.js';
 import { temporaryStackConfig } from '../../stack/helpers/temporary.js';
+import { stateLayout } from '../../stack/layout.js';
 import { ComposeDeployment } from '../deployment/compose.js';
 import { startComposeDeployment } from '../deployment/compose-start.js';
 import type { Deployment } from '../deployment/deployment.js';
 import { LocalDeployment } from '../deployment/local.js';
+import { SmallDisks } from '../deployment/local-disks.js';
 import { startSwarmDeployment, SwarmDeployment } from '../deployment/swarm.js';
 import { runDrill } from './drill.js';
 import { refusedFaults } from './faults.js';
-import { DRILL_USAGE, DrillUsageError, faultSequence, parseDrillArgs, type DrillCommand } from './options.js';
+import {
+  DRILL_USAGE,
+  DrillUsageError,
+  faultSequence,
+  parseDrillArgs,
+  RESOURCE_FAULT_NAMES,
+  type DrillCommand,
+} from './options.js';
 import { renderMarkdown } from './report.js';
 
 // Limits that a drill's stream of requests never reaches, and quiet logs.
@@ -52,11 +61,16 @@ export async function drillCommand(args: string[]): Promise<number> {
 async function localDrill(command: DrillCommand, log: (msg: string) => void): Promise<number> {
   const programs = await ensureSystemPackages(log);
   log((await ensureBuilt()) ? 'built dist/ (npm run build)' : 'dist/ is up to date');
-  const config = await drillStackConfig(command.downAfterMs, command.failoverTimeoutMs);
+  const faults = faultSequence(command.options);
+  const drawn = (names: readonly string[]) => faults.some((f) => f === 'mixed' || names.includes(f));
+  // The resource faults are judged by the alerts they raise: the stack runs its Prometheus for them.
+  const config = await drillStackConfig(command.downAfterMs, command.failoverTimeoutMs, drawn(RESOURCE_FAULT_NAMES));
   const stackOptions = { nginx: programs.nginx, log: (msg: string) => log(`  ${msg}`) };
   const stack = new LocalStack(config, stackOptions);
   // restart-stack replaces the stack: whatever runs at the end is the LocalDeployment's to stop.
   const target = new LocalDeployment(stack, stackOptions);
+  const disks = drawn(['disk-full']) ? await smallDisks(config, log) : undefined;
+  if (disks) target.attachDisks(disks);
   // Ctrl-C (or a timeout's SIGTERM) stops the drill's stack in order rather than leaving its processes behind.
   onStopSignal((signal) => {
     log(`${signal}: stopping the drill stack; its state and logs stay in ${config.dir}`);
@@ -69,6 +83,7 @@ async function localDrill(command: DrillCommand, log: (msg: string) => void): Pr
     passed = await drillAndReport(command, target, log);
   } finally {
     await target.stop();
+    await disks?.unmount({ keep: !passed || command.keep });
     if (passed && !command.keep) await rm(config.dir, { recursive: true, force: true });
     else log(`kept the drill stack's state and logs in ${config.dir}`);
   }
@@ -147,9 +162,30 @@ async function drillAndReport(command: DrillCommand, deployment: Deployment, log
 }
 
 /** The built API, quiet logs, limits that a drill's stream of requests never reaches. */
-function drillStackConfig(downAfterMs: number, failoverTimeoutMs: number): Promise<StackConfig> {
+/** Large enough for a long soak's files between AOF rewrites; a tmpfs takes memory only for what it holds. */
+const AOF_DISK_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Each node's folder on a small filesystem of its own (disk-full fills the master's); undefined, said
+ * why, where it cannot be mounted (not root): a named disk-full is then refused, mixed draws none.
+ */
+async function smallDisks(config: StackConfig, log: (msg: string) => void): Promise<SmallDisks | undefined> {
+  const layout = stateLayout(config.dir);
+  const nodes = new Map(config.redisPorts.map((port) => [`redis-${port}`, layout.redis(port).dir]));
+  try {
+    const disks = await SmallDisks.mount(nodes, AOF_DISK_BYTES);
+    log(`each Redis node's folder on a tmpfs of ${AOF_DISK_BYTES / 2 ** 20} MiB (disk-full fills the master's)`);
+    return disks;
+  } catch (err) {
+    log(`no disk-full in this drill: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function drillStackConfig(downAfterMs: number, failoverTimeoutMs: number, monitoring: boolean): Promise<StackConfig> {
   const secret = randomBytes(12).toString('hex');
   return temporaryStackConfig('drill', {
+    monitoring,
     downAfterMs,
     failoverTimeoutMs,
     admin: { username: 'drill-admin', password: secret },

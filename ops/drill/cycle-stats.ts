@@ -1,3 +1,4 @@
+import type { Observed } from './fault-run.js';
 import type { FaultRun, Recovery } from './faults.js';
 import type { HealResult } from './heal.js';
 import { isLost, purchaseIdsOf } from './invariants.js';
@@ -54,10 +55,21 @@ export interface CycleReport {
   failedReadsByCode: Record<string, number>;
   /** A crashed or restarted process's (or the whole stack's) way back, when the fault takes one down. */
   recovery?: Recovery;
+  /** A resource fault's observations; ms after the fault unless said otherwise. */
+  resource?: ResourceReport;
   healed: boolean;
   healMs: number;
   notes: string[];
   events: { ms: number; sentinel: number; event: string; message: string }[];
+}
+
+export interface ResourceReport extends Omit<Observed, 'restoredAt'> {
+  /** When the resource came back. */
+  restoredMs: number;
+  /** The first 201 after that, ms after it: what a client saw of the way back (retry-after included). */
+  firstAckAfterMs?: number;
+  /** The slowest catalog read that started while the resource was short. */
+  slowestReadMs: number;
 }
 
 const PAUSES: ConcreteFault[] = ['pause-master', 'pause-replicas', 'pause-sentinel-and-master'];
@@ -112,10 +124,23 @@ export function cycleReport(
     failedReads: reads.filter(failedRead).length,
     failedReadsByCode: byCode(reads.filter(failedRead)),
     ...(run.recovery ? { recovery: { ...run.recovery } } : {}),
+    ...(run.observed ? { resource: resourceReport(run.observed, faultAt, acks, reads) } : {}),
     healed: record.heal.healed,
     healMs: record.heal.healMs,
     notes: [...run.notes, ...record.heal.problems],
     events: data.events.between(faultAt, endAt).map(({ at, ...e }) => ({ ms: at - faultAt, ...e })),
+  };
+}
+
+function resourceReport(observed: Observed, faultAt: number, acks: number[], reads: Read[]): ResourceReport {
+  const { restoredAt, ...seen } = observed;
+  const firstAck = acks.find((t) => t >= restoredAt);
+  const whileShort = reads.filter((r) => r.startedAt >= faultAt && r.startedAt < restoredAt);
+  return {
+    ...seen,
+    restoredMs: restoredAt - faultAt,
+    ...(firstAck !== undefined ? { firstAckAfterMs: firstAck - restoredAt } : {}),
+    slowestReadMs: Math.max(0, ...whileShort.map((r) => r.endedAt - r.startedAt)),
   };
 }
 

@@ -12,6 +12,7 @@ import { cyclePlan, faultLabel, faultSequence, type DrillOptions } from './optio
 import { Progress } from './progress.js';
 import { drillTotals, type DrillReport } from './report.js';
 import { SentinelEvents } from './sentinel-events.js';
+import { resourceInvariant } from './resource-checks.js';
 import { prepareDrill } from './setup.js';
 
 // Acknowledged keys sent again at the end: the ones that crossed a fault, then those nearest one.
@@ -80,6 +81,8 @@ export async function runDrill(
     const { invariants, snapshot } = await checkInvariants(deployment, setup, load.ops, watchers);
     const history = { ops: load.ops, reads: load.reads, events, snapshot };
     const cycles = records.map((record, i) => cycleReport(i, record, startedAt, history));
+    const resources = resourceInvariant(cycles);
+    if (resources) invariants.push(resources);
     const { apiRunner, where: dir, publicUrl } = deployment;
     const { clients, products, initialStock, readsPerSecond } = options;
     return {

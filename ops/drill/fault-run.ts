@@ -25,6 +25,35 @@ export interface Recovery {
   readyMs?: number;
 }
 
+/** What a resource fault saw while it held: the alerts of the deployment's Prometheus, and where reads went. */
+export interface Observed {
+  /** When the resource came back (space or memory freed, the replica no longer throttled). */
+  restoredAt: number;
+  /** Until the master took a write of the drill's own again, after restoredAt (disk-full, memory-full). */
+  writableMs?: number;
+  /** The alert the fault must raise; undefined when the deployment runs no Prometheus this host reaches. */
+  expectedAlert?: string;
+  /** Each alert seen firing while the fault held: ms after the fault. */
+  alerts: Record<string, number>;
+  /** slow-replica: what the API instances said of the throttled replica. */
+  replica?: ReplicaRouting;
+}
+
+/** slow-replica, from the API instances' metrics: when they called the replica lagging, and its share of reads. */
+export interface ReplicaRouting {
+  /** The throttled replica as the instances label it (host:port). */
+  label: string;
+  /** ms after the fault until every instance called it lagging (undefined: not all of them did). */
+  excludedMs?: number;
+  /** The most any instance estimated its lag, in ms. */
+  maxLagMs: number;
+  /** Catalog reads the replicas served while the fault held: the throttled one, and all of them. */
+  servedByIt: number;
+  servedByReplicas: number;
+  /** ms after the throttle ended until no instance called it lagging (undefined: not within the heal). */
+  readmittedMs?: number;
+}
+
 /** What a fault did, with the time of each action; faultAt is the first one. */
 export interface FaultRun {
   fault: ConcreteFault;
@@ -32,6 +61,7 @@ export interface FaultRun {
   actions: { at: number; what: string }[];
   notes: string[];
   recovery?: Recovery;
+  observed?: Observed;
 }
 
 export type Fault = (ctx: FaultContext, run: Recorder) => Promise<void>;
@@ -47,6 +77,7 @@ export class Recorder implements FaultRun {
   actions: { at: number; what: string }[] = [];
   notes: string[] = [];
   recovery: Recovery | undefined;
+  observed: Observed | undefined;
   constructor(
     readonly fault: ConcreteFault,
     private readonly ctx: FaultContext,

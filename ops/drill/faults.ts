@@ -4,6 +4,7 @@ import { CRASH_FAULTS } from './crash-faults.js';
 import { HOST_FAULTS } from './host-faults.js';
 import { Recorder, switchAway, type FaultContext, type FaultDefinition, type FaultRun } from './fault-run.js';
 import { MIXED_FAULTS, type ConcreteFault, type FaultName } from './options.js';
+import { RESOURCE_FAULTS } from './resource-faults.js';
 import { restartStack } from './restart-stack.js';
 
 export type { FaultContext, FaultRun, Recovery } from './fault-run.js';
@@ -25,6 +26,7 @@ const NEEDS: Record<Capability, string> = {
   'restart-whole': 'the whole deployment stopped and started again by the drill',
   'hold-down': 'a killed member that stays down until the drill starts it (an orchestrator restarts it at once)',
   hosts: 'hosts of their own to lose, freeze, cut off or drain',
+  disks: "a small filesystem of the drill's own under each node's data (a local stack run as root)",
 };
 
 /**
@@ -124,6 +126,8 @@ const ACTIONS: Record<ConcreteFault, FaultDefinition> = {
   'restart-stack': { needs: 'restart-whole', run: restartStack },
 
   ...HOST_FAULTS,
+
+  ...RESOURCE_FAULTS,
 };
 
 async function replicaDownDuringFailover(ctx: FaultContext, run: Recorder): Promise<void> {

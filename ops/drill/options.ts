@@ -24,10 +24,16 @@ export const FAULTS = [
   'partition-node',
   'drain-node',
   'upgrade-api',
+  'disk-full',
+  'memory-full',
+  'slow-replica',
   'mixed',
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
 export type ConcreteFault = Exclude<FaultName, 'mixed'>;
+
+/** The faults of a resource running out rather than a process: judged by the answers, the alerts and the way back. */
+export const RESOURCE_FAULT_NAMES: readonly ConcreteFault[] = ['disk-full', 'memory-full', 'slow-replica'];
 
 /**
  * What mixed draws from: every concrete fault but restart-stack, a planned outage of everything that would
@@ -95,7 +101,10 @@ export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--
                       [--target local|compose|swarm] [--json FILE] [--keep]
   --fault             ${FAULTS.join(', ')} (default pause-master);
                       a comma-separated list runs one cycle of each in order (e.g. kill-master,restart-stack);
-                      mixed draws at random from every fault but restart-stack
+                      mixed draws at random from every fault but restart-stack;
+                      disk-full fills the master's data filesystem (local, as root: a tmpfs per node),
+                      memory-full brings the master to maxmemory, slow-replica stops one replica 2.5 s of every
+                      3 s — each for 20 s, with the stack's Prometheus watching for the alerts
   --cycles            times to run the fault or the list (default 1)
   --pause-seconds     how long a pause lasts (default down-after + 1 s);
                       a sweep FROM:TO:STEP runs each fault once per value

@@ -10,9 +10,11 @@ import {
   RequestInProgress,
   RouteNotFound,
   ServiceUnavailable,
+  StoreFull,
+  StoreNotPersisting,
   ValidationFailed,
 } from '../../errors.js';
-import { isRedisUnavailable } from '../../redis/errors.js';
+import { isRedisUnavailable, writeRefusal } from '../../redis/errors.js';
 
 /**
  * The client errors Fastify raises itself, under stable codes and fixed messages of ours: theirs name the parser or
@@ -44,8 +46,16 @@ function clientError(err: FastifyError, statusCode: number): Answer {
   return { statusCode, code, message };
 }
 
+/**
+ * Seconds a client should wait before retrying: a full memory or disk is fixed by an operator, not by a failover,
+ * so retrying every second would only add load.
+ */
+const RETRY_AFTER: Record<string, string> = { STORE_FULL: '2', STORE_NOT_PERSISTING: '2' };
+
 function send(reply: FastifyReply, out: Answer & { details?: unknown[] }) {
-  if (out.statusCode === 503 || out instanceof RequestInProgress) reply.header('retry-after', '1');
+  if (out.statusCode === 503 || out instanceof RequestInProgress) {
+    reply.header('retry-after', RETRY_AFTER[out.code] ?? '1');
+  }
   return reply.status(out.statusCode).send({
     statusCode: out.statusCode,
     code: out.code,
@@ -123,6 +133,10 @@ export default fp(
       } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
         out = clientError(err, err.statusCode);
         if (!FASTIFY_ERRORS.has(err.code)) request.log.info({ err }, 'client error without a name of ours');
+      } else if (writeRefusal(err)) {
+        // Not an outage: the master answers, and refuses writes until memory or disk is freed.
+        request.log.error({ err }, 'data store refuses writes');
+        out = writeRefusal(err) === 'memory' ? new StoreFull() : new StoreNotPersisting();
       } else if (isRedisUnavailable(err)) {
         request.log.error({ err }, 'data store unavailable');
         out = new ServiceUnavailable();
