@@ -1,7 +1,7 @@
 import t from 'tap';
 import redisErrors from 'redis-errors';
 import { Redis } from 'ioredis';
-import { isRedisUnavailable } from '../src/redis/errors.js';
+import { isRedisUnavailable, writeRefusal } from '../src/redis/errors.js';
 import { OutOfStock } from '../src/errors.js';
 
 const { AbortError, ReplyError } = redisErrors;
@@ -39,4 +39,19 @@ t.test('what a real client says when its server is gone', async (t) => {
   client.disconnect();
   t.ok(err instanceof Error, `rejected: ${(err as Error | undefined)?.message}`);
   t.ok(isRedisUnavailable(err));
+});
+
+t.test('a master refusing writes it cannot take is told apart: memory (OOM) or disk (MISCONF)', async (t) => {
+  t.equal(writeRefusal(new ReplyError("OOM command not allowed when used memory > 'maxmemory'.")), 'memory');
+  t.equal(writeRefusal(new ReplyError('MISCONF Errors writing to the AOF file: No space left on device')), 'disk');
+  t.equal(
+    writeRefusal(new ReplyError('MISCONF Redis is configured to save RDB snapshots, but it is currently not able')),
+    'disk',
+  );
+  const aborted = Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), {
+    previousErrors: [new ReplyError("OOM command not allowed when used memory > 'maxmemory'.")],
+  });
+  t.equal(writeRefusal(aborted), 'memory', "an aborted MULTI by the queued command's error");
+  t.equal(writeRefusal(new ReplyError("READONLY You can't write against a read only replica.")), undefined);
+  t.equal(writeRefusal(new Error('OOM but not from Redis')), undefined, 'only a reply of Redis');
 });

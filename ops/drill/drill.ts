@@ -12,6 +12,7 @@ import { cyclePlan, faultLabel, faultSequence, type DrillOptions } from './optio
 import { Progress } from './progress.js';
 import { drillTotals, type DrillReport } from './report.js';
 import { SentinelEvents } from './sentinel-events.js';
+import { faultFigures } from './fault-summary.js';
 import { resourceInvariant } from './resource-checks.js';
 import { prepareDrill } from './setup.js';
 
@@ -92,6 +93,7 @@ export async function runDrill(
       stack: { publicUrl, apiRunner, downAfterMs, failoverTimeoutMs, dir },
       load: { clients, products, initialStock, readsPerSecond },
       cycles,
+      byFault: faultFigures(cycles),
       totals: drillTotals(load, invariants, cycles, { retries, replayed }),
       invariants,
       passed: invariants.every((i) => i.pass),

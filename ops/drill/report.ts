@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { CycleReport } from './cycle-stats.js';
+import { renderFaultFigures, resourceLines, type FaultFigures } from './fault-summary.js';
 import type { Recovery } from './faults.js';
 import type { Invariant } from './invariants.js';
 import type { Load } from './load.js';
@@ -33,6 +34,8 @@ export interface DrillReport {
   stack: { publicUrl: string; apiRunner: string; downAfterMs: number; failoverTimeoutMs: number; dir: string };
   load: { clients: number; products: number; initialStock: number; readsPerSecond: number };
   cycles: CycleReport[];
+  /** Each fault's figures over its cycles (min / median / max): what a soak says. */
+  byFault: FaultFigures[];
   totals: DrillTotals;
   invariants: Invariant[];
   passed: boolean;
@@ -126,7 +129,12 @@ export function renderMarkdown(report: DrillReport): string {
     ),
     '',
     ...report.cycles.map((c) => `- cycle ${c.cycle}: ${c.actions.map((a) => `${s(a.ms)} ${a.what}`).join('; ')}`),
+    ...resourceLines(report.cycles),
     ...report.cycles.flatMap((c) => c.notes.map((note) => `- cycle ${c.cycle}: ${note}`)),
+    '',
+    '## Per fault (over its cycles)',
+    '',
+    ...renderFaultFigures(report.byFault),
     '',
     '## Invariants',
     '',
