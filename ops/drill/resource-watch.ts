@@ -86,9 +86,11 @@ export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
     const labels = texts.flatMap((text) =>
       counterSamples(text, 'evergreen_replica_lagging').map((s) => s.labels.replica ?? ''),
     );
+    // Locally host:port as this host reaches it; in Compose the name the Sentinels announce (redis-2:6379).
+    const { host, port, name } = this.replica;
     this.label ??=
-      labels.find((l) => l === `${this.replica.host}:${this.replica.port}`) ??
-      labels.find((l) => l.endsWith(`:${this.replica.port}`));
+      labels.find((l) => l === `${host}:${port}` || l.startsWith(`${name}:`)) ??
+      labels.find((l) => l.endsWith(`:${port}`));
     const label = this.label;
     if (label === undefined) return;
     const per = texts.map((text) => ({
