@@ -30,6 +30,8 @@ const CONTRACT: Record<string, [statusCode: number, code: string]> = {
   ServiceUnavailable: [503, 'SERVICE_UNAVAILABLE'],
   Busy: [503, 'BUSY'],
   TooManyStreams: [503, 'TOO_MANY_STREAMS'],
+  StoreFull: [503, 'STORE_FULL'],
+  StoreNotPersisting: [503, 'STORE_NOT_PERSISTING'],
   InternalError: [500, 'INTERNAL_ERROR'],
 };
 
@@ -67,6 +69,8 @@ t.test("a purchase's metric outcome comes from its error's class", async (t) => 
   t.equal(purchaseOutcome(new ReplyError('NOREPLICAS Not enough good replicas to write.')), 'unavailable');
   t.equal(purchaseOutcome(Object.assign(new Error('x'), { code: 'OUT_OF_STOCK' })), 'unavailable', 'a look-alike');
   t.equal(purchaseOutcome(undefined), 'unavailable');
+  t.equal(purchaseOutcome(new ReplyError("OOM command not allowed when used memory > 'maxmemory'.")), 'store_full');
+  t.equal(purchaseOutcome(new ReplyError('MISCONF Errors writing to the AOF file')), 'store_not_persisting');
 });
 
 /** The error handler alone on a bare Fastify instance: each route throws what its name says. */
@@ -89,6 +93,12 @@ async function appThrowing(t: Test) {
   app.post('/validated', { schema: { body: { type: 'object', required: ['quantity'] } } }, async () => 'ok');
   app.get('/redis-down', async () => {
     throw new ReplyError('NOREPLICAS Not enough good replicas to write.');
+  });
+  app.get('/redis-oom', async () => {
+    throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'.");
+  });
+  app.get('/redis-misconf', async () => {
+    throw new ReplyError('MISCONF Errors writing to the AOF file: No space left on device');
   });
   app.get('/redis-timeout', async () => {
     throw new Error('Command timed out');
@@ -198,6 +208,20 @@ t.test('a Redis outage is a 503 SERVICE_UNAVAILABLE that names no Redis internal
       message: 'The data store is temporarily unavailable; retry shortly',
     });
     t.notMatch(res.body, /NOREPLICAS|timed out/, url);
+  }
+});
+
+t.test('a master that refuses writes it cannot take: 503 under a code of its own, retry in 2 s', async (t) => {
+  const app = await appThrowing(t);
+  for (const [url, code] of [
+    ['/redis-oom', 'STORE_FULL'],
+    ['/redis-misconf', 'STORE_NOT_PERSISTING'],
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url });
+    t.equal(res.statusCode, 503, url);
+    t.equal(res.headers['retry-after'], '2', url);
+    t.match(res.json(), { statusCode: 503, code, error: 'Service Unavailable', message: /nothing was written/ }, url);
+    t.notMatch(res.body, /OOM|MISCONF|maxmemory|AOF/, `${url}: no Redis words`);
   }
 });
 
