@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { CycleReport } from './cycle-stats.js';
 import type { Recovery } from './faults.js';
+import type { FencePolling } from './fence-recorder.js';
 import type { Invariant } from './invariants.js';
 import type { Load } from './load.js';
 
@@ -36,6 +37,8 @@ export interface DrillReport {
   totals: DrillTotals;
   invariants: Invariant[];
   passed: boolean;
+  /** How often each API instance's fence gauge was read for the cycles' fence lines, and how many reads failed. */
+  fencePolling?: FencePolling;
 }
 
 /** The whole drill's figures; lost and duplicates as invariants 1 and 3 counted them. */
