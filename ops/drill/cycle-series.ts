@@ -1,8 +1,11 @@
 import { failedRead, type Read } from './load.js';
 import type { PurchaseOp } from './purchase-op.js';
 
-/** The steady load before the fault that a cycle's series starts with, for the eye to compare against. */
-export const LEAD_MS = 3000;
+/**
+ * The steady load before the fault that a cycle's series starts with, for the eye to compare against: the
+ * default steady time (DEFAULT_OPTIONS.steadyMs), all the load the first cycle has before it.
+ */
+export const LEAD_MS = 2000;
 
 /** One second of a cycle: [ms, ms + 1000) after the fault (negative: before it). */
 export interface SecondOfLoad {

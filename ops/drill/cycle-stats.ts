@@ -60,7 +60,7 @@ export interface CycleReport {
   healMs: number;
   notes: string[];
   events: { ms: number; sentinel: number; event: string; message: string }[];
-  /** The load second by second, from 3 s before the fault (ms: the second's start after the fault). */
+  /** The load second by second, from 2 s before the fault (LEAD_MS) (ms: the second's start after the fault). */
   series?: SecondOfLoad[];
   /** Where writeOutageMs lies, in ms after the fault (start: the last 201 before the gap). */
   writeOutageWindow?: { startMs: number; endMs: number };

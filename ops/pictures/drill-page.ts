@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { LEAD_MS } from '../drill/cycle-series.js';
 import type { CycleReport } from '../drill/cycle-stats.js';
 import type { DrillReport } from '../drill/report.js';
 import { chartSvg, escapeHtml, htmlPage, htmlTable, seconds } from './page.js';
@@ -189,7 +190,8 @@ export async function drillPage(report: DrillReport): Promise<string> {
     '<h2>Invariants</h2>',
     invariants,
     examples.length > 0 ? `<ul>${examples.join('\n')}</ul>` : '',
-    '<p class="note">Each cycle below: the load second by second from 3 s before the fault (lines), the longest ' +
+    `<p class="note">Each cycle below: the load second by second from ${LEAD_MS / 1000} s before the fault ` +
+      '(lines), the longest ' +
       'time without a 201 shaded red, the Sentinels&#39; events about the master and each API instance&#39;s ' +
       `failover fence${escapeHtml(fenceRead)} as dashed lines` +
       '; under it, the purchase answers other than 201 by status and code.</p>',
