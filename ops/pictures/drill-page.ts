@@ -19,19 +19,20 @@ export interface Moment {
 }
 
 /**
- * The moments of a cycle: each Sentinel event once (the three Sentinels announce the same one within
- * milliseconds: the first stands for them, unless the same event comes again a second later, e.g. a second
- * failover), and every fence change of every instance.
+ * The moments of a cycle: each Sentinel event once — the three Sentinels announce the same one, up to a second or
+ * so apart: the first stands for them — unless it names another master (a second failover), and every fence
+ * change of every instance.
  */
 export function cycleMoments(cycle: CycleReport): Moment[] {
   const moments: Moment[] = [];
-  const lastOf = new Map<string, number>();
+  const seen = new Set<string>();
   for (const e of [...cycle.events].sort((a, b) => a.ms - b.ms)) {
     const event = MOMENTS.find((m) => m === e.event);
     if (!event || (e.event.endsWith('sdown') && !e.message.startsWith('master '))) continue;
-    const previous = lastOf.get(event);
-    lastOf.set(event, e.ms);
-    if (previous !== undefined && e.ms - previous < 1000) continue;
+    // "+odown master evergreen 127.0.0.1 6379 #quorum 2/2": the quorum differs from one Sentinel to the next.
+    const about = `${event} ${e.message.split(' #')[0]}`;
+    if (seen.has(about)) continue;
+    seen.add(about);
     moments.push({ s: e.ms / 1000, what: event, detail: `sentinel-${e.sentinel}: ${e.message}` });
   }
   for (const f of cycle.fence ?? []) {
