@@ -52,6 +52,11 @@ export default defineConfig(
               message: "The Swarm runtime (swarm/) never imports the operators' tools (ops/) or the tests.",
             },
             { target: './ops', from: './test', message: 'The tools never import the tests.' },
+            {
+              target: './ops/pictures',
+              from: ['./src', './stack', './swarm', './ops/deployment', './ops/backup'],
+              message: "The report pages (ops/pictures/) are functions of a report's types: they touch no system.",
+            },
           ],
         },
       ],

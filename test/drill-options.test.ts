@@ -76,8 +76,9 @@ t.test('the command line: defaults, known faults only, and a local, Compose or S
   const { options, downAfterMs, target, json } = parseDrillArgs([]);
   t.match(options, { fault: 'pause-master', cycles: 1, failoverTimeoutMs: undefined });
   t.same([downAfterMs, target, json], [5000, 'local', undefined]);
-  const killing = parseDrillArgs(['--fault', 'kill-master', '--json', 'r.json']);
-  t.match(killing, { options: { fault: 'kill-master' }, json: 'r.json' });
+  const killing = parseDrillArgs(['--fault', 'kill-master', '--json', 'r.json', '--html', 'r.html']);
+  t.match(killing, { options: { fault: 'kill-master' }, json: 'r.json', html: 'r.html' });
+  t.equal(parseDrillArgs([]).html, undefined, 'no page unless asked for');
   t.throws(() => parseDrillArgs(['--fault', 'unplug']), /not one of pause-master/);
   t.equal(parseDrillArgs(['--target', 'compose']).target, 'compose');
   t.equal(parseDrillArgs(['--target', 'swarm']).target, 'swarm');

@@ -41,5 +41,5 @@ t.test('a full disk, a full memory, a slow replica: refused clearly, nothing los
   t.ok(memory?.resource?.alerts.EvergreenRedisMemoryFull !== undefined, 'and its alert fired');
   t.ok(slow?.resource?.replica?.excludedMs !== undefined, 'a slow replica: both instances called it lagging');
   t.equal(report.totals.failedReads, 0, 'no catalog read failed');
-  t.equal(report.byFault.length, 3, 'figures per fault');
+  t.equal(report.byFault?.length, 3, 'figures per fault');
 });

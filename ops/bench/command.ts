@@ -15,6 +15,7 @@ import type { ComposeDeployment } from '../deployment/compose.js';
 import { startComposeDeployment, type ComposeStartOptions } from '../deployment/compose-start.js';
 import type { DeploymentView } from '../deployment/deployment.js';
 import { LocalDeployment } from '../deployment/local.js';
+import { benchPage } from '../pictures/bench-page.js';
 import { renderBench, runBench, type BenchReport } from './bench.js';
 import { ApiProfiler, profileEach, type InspectedInstance } from './profile.js';
 import { renderProfiles, type ProfileSummary } from './profile-summary.js';
@@ -30,6 +31,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --duration SECONDS      each scenario's length (default 10)
   --connections N         wrk's connections (default 50)
   --json FILE             also write the results as JSON
+  --html FILE             also write them as one HTML page: req/s beside the ceilings, p50 and p99 (no network needed)
   --scale-size N          products and purchases the scale scenario bulk-loads (default 1000000 each)
   --target local          a stack of its own, from the built dist/ (default)
   --target compose        compose.yml as a project of its own (free port, own secrets and subnet; no monitoring),
@@ -86,6 +88,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       json: { type: 'string' },
+      html: { type: 'string' },
       target: { type: 'string', default: 'local' },
       profile: { type: 'string' },
       'scale-size': { type: 'string' },
@@ -175,6 +178,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     if (profiles && profileDir) console.log(`${renderProfiles(profiles, profileDir)}\n`);
     const json = { target: deployment.kind, ...report, ...(profiles ? { profiles } : {}) };
     if (values.json) await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
+    if (values.html) await writeFile(values.html, await benchPage(report));
   } finally {
     await close();
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { ensureBuilt } from '../../stack/helpers/build.js';
+import { drillPage } from '../pictures/drill-page.js';
 import type { StackConfig } from '../../stack/config.js';
 import { onStopSignal, signalExitCode } from '../../stack/supervisor/orphans.js';
 import { ensureSystemPackages } from '../../stack/helpers/packages.js';
@@ -150,13 +151,17 @@ async function swarmDrill(command: DrillCommand, log: (msg: string) => void): Pr
   return passed ? 0 : 1;
 }
 
-/** The drill on a started deployment, its report printed (and written as JSON when asked); whether it passed. */
+/** The drill on a started deployment, its report printed (and written as JSON, or as a page, when asked); passed? */
 async function drillAndReport(command: DrillCommand, deployment: Deployment, log: (msg: string) => void) {
   const report = await runDrill(command.options, deployment, log);
   console.log(`\n${renderMarkdown(report)}`);
   if (command.json) {
     await writeFile(command.json, `${JSON.stringify(report, null, 2)}\n`);
     log(`report written to ${command.json}`);
+  }
+  if (command.html) {
+    await writeFile(command.html, await drillPage(report));
+    log(`report page written to ${command.html}`);
   }
   return report.passed;
 }

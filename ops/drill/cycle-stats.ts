@@ -1,5 +1,7 @@
+import { cycleSeries, type SecondOfLoad } from './cycle-series.js';
 import type { Observed } from './fault-run.js';
 import type { FaultRun, Recovery } from './faults.js';
+import type { FenceChange } from './fence-recorder.js';
 import type { HealResult } from './heal.js';
 import { isLost, purchaseIdsOf } from './invariants.js';
 import { failedRead, type Read } from './load.js';
@@ -61,6 +63,12 @@ export interface CycleReport {
   healMs: number;
   notes: string[];
   events: { ms: number; sentinel: number; event: string; message: string }[];
+  /** The load second by second, from 2 s before the fault (LEAD_MS) (ms: the second's start after the fault). */
+  series?: SecondOfLoad[];
+  /** Where writeOutageMs lies, in ms after the fault (start: the last 201 before the gap). */
+  writeOutageWindow?: { startMs: number; endMs: number };
+  /** Each API instance's failover fence going up and down in the cycle (ms after the fault), from its /metrics. */
+  fence?: { ms: number; api: string; fenced: boolean }[];
 }
 
 export interface ResourceReport extends Omit<Observed, 'restoredAt'> {
@@ -78,7 +86,13 @@ export function cycleReport(
   index: number,
   record: CycleRecord,
   drillStart: number,
-  data: { ops: PurchaseOp[]; reads: Read[]; events: SentinelEvents; snapshot: StoreSnapshot },
+  data: {
+    ops: PurchaseOp[];
+    reads: Read[];
+    events: SentinelEvents;
+    snapshot: StoreSnapshot;
+    fence?: { between(from: number, to: number): FenceChange[] };
+  },
 ): CycleReport {
   const { run, startAt, endAt } = record;
   const faultAt = run.faultAt || startAt;
@@ -99,6 +113,7 @@ export function cycleReport(
     const first = op.attempts.find((a) => a.status === 201);
     return first !== undefined && inCycle(first.endedAt);
   });
+  const outage = longestGapWindow(acks, faultAt, startAt, endAt);
   return {
     cycle: index + 1,
     fault: run.fault,
@@ -114,7 +129,7 @@ export function cycleReport(
     },
     newMasterPort: switchedTo(data.events.firstAbout('+switch-master', faultAt, endAt)),
     newMasterHost: switchedToHost(data.events.firstAbout('+switch-master', faultAt, endAt)),
-    writeOutageMs: longestGap(acks, faultAt, startAt, endAt),
+    writeOutageMs: outage.end - outage.start,
     acknowledged: attempts.filter((a) => a.status === 201).length,
     lost: acknowledgedHere.filter((op) => isLost(op, data.snapshot)).length,
     duplicates: acknowledgedHere.filter((op) => purchaseIdsOf(op).size > 1).length,
@@ -129,6 +144,11 @@ export function cycleReport(
     healMs: record.heal.healMs,
     notes: [...run.notes, ...record.heal.problems],
     events: data.events.between(faultAt, endAt).map(({ at, ...e }) => ({ ms: at - faultAt, ...e })),
+    series: cycleSeries({ faultAt, endAt }, data.ops, data.reads),
+    writeOutageWindow: { startMs: outage.start - faultAt, endMs: outage.end - faultAt },
+    ...(data.fence
+      ? { fence: data.fence.between(startAt, endAt).map(({ at, ...c }) => ({ ms: at - faultAt, ...c })) }
+      : {}),
   };
 }
 
@@ -146,13 +166,24 @@ function resourceReport(observed: Observed, faultAt: number, acks: number[], rea
 
 /** Longest gap between acknowledgements from the last one before the fault until the window ends. */
 export function longestGap(acks: number[], faultAt: number, startAt: number, endAt: number): number {
+  const { start, end } = longestGapWindow(acks, faultAt, startAt, endAt);
+  return end - start;
+}
+
+/** The longest gap's two ends: the 201 before it (or the window's start) and the one that ended it (or its end). */
+export function longestGapWindow(
+  acks: number[],
+  faultAt: number,
+  startAt: number,
+  endAt: number,
+): { start: number; end: number } {
   let previous = acks.filter((t) => t < faultAt).at(-1) ?? startAt;
-  let longest = 0;
-  for (const t of acks.filter((t) => t >= faultAt && t < endAt)) {
-    longest = Math.max(longest, t - previous);
+  let longest = { start: previous, end: previous };
+  for (const t of [...acks.filter((t) => t >= faultAt && t < endAt), endAt]) {
+    if (t - previous > longest.end - longest.start) longest = { start: previous, end: t };
     previous = t;
   }
-  return Math.max(longest, endAt - previous);
+  return longest;
 }
 
 function byCode(answers: { status: number; code: string }[]): Record<string, number> {

@@ -4,6 +4,7 @@ import type { Deployment } from '../deployment/deployment.js';
 import { LocalDeployment } from '../deployment/local.js';
 import { cycleReport, type CycleRecord } from './cycle-stats.js';
 import { injectFault, refusedFaults } from './faults.js';
+import { FenceRecorder } from './fence-recorder.js';
 import { checkInvariants } from './final-check.js';
 import { heal } from './heal.js';
 import { Load } from './load.js';
@@ -46,6 +47,7 @@ export async function runDrill(
     deployment.publicUrl,
     setup.products.map((p) => p.id),
   );
+  const fence = new FenceRecorder(deployment);
   const progress = new Progress(plan.length, () => load.counts(), log);
   const step = (what: string) => progress.step(what);
   const context = { deployment, events, failoverTimeoutMs, step };
@@ -53,6 +55,7 @@ export async function runDrill(
   try {
     await watchers.opened();
     load.start();
+    fence.start();
     progress.start();
     progress.at(0, 'steady load');
     await sleep(options.steadyMs);
@@ -80,7 +83,8 @@ export async function runDrill(
     });
     progress.step('checking the invariants');
     const { invariants, snapshot } = await checkInvariants(deployment, setup, load.ops, watchers);
-    const history = { ops: load.ops, reads: load.reads, events, snapshot };
+    await fence.stop();
+    const history = { ops: load.ops, reads: load.reads, events, snapshot, fence };
     const cycles = records.map((record, i) => cycleReport(i, record, startedAt, history));
     const resources = resourceInvariant(cycles);
     if (resources) invariants.push(resources);
@@ -97,10 +101,12 @@ export async function runDrill(
       totals: drillTotals(load, invariants, cycles, { retries, replayed }),
       invariants,
       passed: invariants.every((i) => i.pass),
+      fencePolling: fence.stats,
     };
   } finally {
     progress.stop();
     await load.stop();
+    await fence.stop();
     await watchers.stop();
     events.close();
   }

@@ -88,6 +88,8 @@ export interface DrillCommand {
   /** local: a stack of its own on free ports; compose: a Compose project of its own; swarm: a swarm of its own. */
   target: 'local' | 'compose' | 'swarm';
   json: string | undefined;
+  /** Where the report goes as one self-contained HTML page: a timeline per cycle, the invariants. */
+  html: string | undefined;
   /** Keep the drill stack's state folder (data, logs) even when the drill passes. */
   keep: boolean;
 }
@@ -98,7 +100,7 @@ export class DrillUsageError extends Error {
 
 export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--cycles N]
                       [--pause-seconds X | FROM:TO:STEP] [--down-after-ms N] [--failover-timeout-ms N]
-                      [--target local|compose|swarm] [--json FILE] [--keep]
+                      [--target local|compose|swarm] [--json FILE] [--html FILE] [--keep]
   --fault             ${FAULTS.join(', ')} (default pause-master);
                       a comma-separated list runs one cycle of each in order (e.g. kill-master,restart-stack);
                       mixed draws at random from every fault but restart-stack;
@@ -115,6 +117,7 @@ export const DRILL_USAGE = `usage: npm run drill -- [--fault NAME[,NAME...]] [--
                       swarm: a swarm of its own, three Docker-in-Docker nodes (the *-node faults, upgrade-api,
                       and the pause faults: Swarm restarts a killed task, so no kill-* or crash-*)
   --json              also write the report as JSON to FILE
+  --html              also write the report as one HTML page to FILE (charts inline; opens without a network)
   --keep              keep the drill stack's data and logs, or the Compose project (the local stack's are always
                       kept when an invariant fails)`;
 
@@ -133,6 +136,7 @@ export function parseDrillArgs(args: string[]): DrillCommand {
         'failover-timeout-ms': { type: 'string', default: String(DEFAULTS.failoverTimeoutMs) },
         target: { type: 'string', default: 'local' },
         json: { type: 'string' },
+        html: { type: 'string' },
         keep: { type: 'boolean', default: false },
       },
     }));
@@ -156,6 +160,7 @@ export function parseDrillArgs(args: string[]): DrillCommand {
     failoverTimeoutMs: integer('--failover-timeout-ms', values['failover-timeout-ms'], 100),
     target,
     json: values.json,
+    html: values.html,
     keep: values.keep === true,
   };
 }

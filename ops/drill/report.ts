@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { CycleReport } from './cycle-stats.js';
 import { renderFaultFigures, resourceLines, type FaultFigures } from './fault-summary.js';
 import type { Recovery } from './faults.js';
+import type { FencePolling } from './fence-recorder.js';
 import type { Invariant } from './invariants.js';
 import type { Load } from './load.js';
 
@@ -34,11 +35,13 @@ export interface DrillReport {
   stack: { publicUrl: string; apiRunner: string; downAfterMs: number; failoverTimeoutMs: number; dir: string };
   load: { clients: number; products: number; initialStock: number; readsPerSecond: number };
   cycles: CycleReport[];
-  /** Each fault's figures over its cycles (min / median / max): what a soak says. */
-  byFault: FaultFigures[];
+  /** Each fault's figures over its cycles (min / median / max): what a soak says. Absent in older reports. */
+  byFault?: FaultFigures[];
   totals: DrillTotals;
   invariants: Invariant[];
   passed: boolean;
+  /** How often each API instance's fence gauge was read for the cycles' fence lines, and how many reads failed. */
+  fencePolling?: FencePolling;
 }
 
 /** The whole drill's figures; lost and duplicates as invariants 1 and 3 counted them. */
@@ -134,7 +137,7 @@ export function renderMarkdown(report: DrillReport): string {
     '',
     '## Per fault (over its cycles)',
     '',
-    ...renderFaultFigures(report.byFault),
+    ...renderFaultFigures(report.byFault ?? []),
     '',
     '## Invariants',
     '',

@@ -20,6 +20,8 @@ export const TEST_PACKAGES = [
   { program: 'docker-compose', pkg: 'docker-compose' },
   // The benchmarks' load generator (the suite runs a smoke run of npm run bench).
   { program: 'wrk', pkg: 'wrk' },
+  // The headless browser that opens the drill's and the bench's HTML pages (test/report-pages).
+  { program: 'chromium', pkg: 'chromium' },
 ] as const;
 
 type Need = { program: string; pkg: string };
