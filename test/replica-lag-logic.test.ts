@@ -1,5 +1,11 @@
 import t from 'tap';
-import { MasterOffsets, ReplicaLag, type LagSettings, type ProbeResult } from '../src/redis/replica-lag.js';
+import {
+  MasterOffsets,
+  ReplicaLag,
+  readerToMove,
+  type LagSettings,
+  type ProbeResult,
+} from '../src/redis/replica-lag.js';
 
 // The lag rules alone (pure logic, time passed in). How the probes behave against a throttled replica is in
 // replica-lag.test.ts.
@@ -66,10 +72,15 @@ t.test('a probe not answered: nothing decided before the timeout, out at it, lag
   t.equal(verdict.rotation, 'out', 'unanswered for the probe timeout: out, even with an idle master');
   t.ok(verdict.left);
   t.equal(verdict.lagMs, 200);
+  // ioredis fails the probe at its command timeout; the next one is not answered either.
+  replica.observe(500, { kind: 'error', sentAt: 0 }, master);
+  verdict = replica.observe(950, { kind: 'silent', sentAt: 750 }, master);
+  t.equal(verdict.lagMs, 950, 'silent since the first unanswered probe: the lag grows with the silence');
+  t.equal(replica.observe(1000, answer(1000, 100), master).lagMs, 0, 'it answers with everything: no lag');
 
   const fresh = new ReplicaLag(SETTINGS);
   t.equal(fresh.observe(100, { kind: 'silent', sentAt: 0 }, master).rotation, 'unknown', 'never answered: not in');
-  t.equal(fresh.observe(300, { kind: 'error' }, master).rotation, 'out', 'a failed probe: out');
+  t.equal(fresh.observe(300, { kind: 'error', sentAt: 250 }, master).rotation, 'out', 'a failed probe: out');
 });
 
 t.test('hysteresis: out at once, back only after a second of good probes; a bad one starts it again', async (t) => {
@@ -115,4 +126,20 @@ t.test("another master's history: a smaller offset or a clear starts the history
   t.equal(master.lagMs(400, 5500), 250, 'the new, smaller offsets alone count');
   master.clear();
   t.equal(master.lagMs(0, 6000), 0, 'no history: no lag can be shown');
+});
+
+t.test('after a stopped replica keeps up again, the reader that preferred it is the one sent back', async (t) => {
+  const a = '127.0.0.1:6380';
+  const b = '127.0.0.1:6381';
+  const healthy = [
+    { node: b, lagMs: 0 },
+    { node: a, lagMs: 300 },
+  ];
+  t.equal(readerToMove([b, b], healthy, 2000), 0, 'reader 0 prefers the first by address, a');
+  t.equal(readerToMove([a, a], healthy, 2000), 1, 'reader 1 prefers b');
+  t.equal(readerToMove([a, b], healthy, 2000), undefined, 'each on its own: nothing to move');
+  t.equal(readerToMove([b, undefined], healthy, 2000), undefined, 'not shared: nothing to move');
+  const aLags = [healthy[0]!, { node: a, lagMs: 5000 }];
+  t.equal(readerToMove([b, b], aLags, 2000), undefined, 'the idle one still lags by its acknowledgements: stay');
+  t.equal(readerToMove([b, b], [healthy[0]!], 2000), undefined, 'a single replica: nowhere to go');
 });

@@ -2,7 +2,15 @@ import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FailoverWatch } from './failover-watch.js';
 import { nodeAddress } from './connections.js';
-import { MasterOffsets, ReplicaLag, type LagSettings, type ProbeResult, type Verdict } from './replica-lag.js';
+import {
+  MasterOffsets,
+  ReplicaLag,
+  readerToMove,
+  type LagSettings,
+  type ListedReplica,
+  type ProbeResult,
+  type Verdict,
+} from './replica-lag.js';
 
 /** How often the master's offset is sampled and each replica reader's node probed (ROLE on each: O(1)). */
 export const PROBE_INTERVAL_MS = 250;
@@ -10,8 +18,12 @@ export const PROBE_INTERVAL_MS = 250;
 export const PROBE_TIMEOUT_MS = 200;
 /** A replica out of rotation comes back once it has been good this long: longer than a throttled one's bursts. */
 export const READMIT_AFTER_MS = 1000;
-// A node no reader has been connected to for this long is forgotten (its series leave /metrics).
+// A node no reader has been connected to for this long is forgotten.
 const FORGET_AFTER_MS = 60_000;
+// A reader moved back to its preferred replica at most this often (a move flushes the client-side cache).
+const MOVE_EVERY_MS = 10_000;
+// Replicas acknowledge their offset to the master once a second: their lag by it is up to that much more.
+const ACK_PERIOD_MS = 1000;
 
 /** One replica node as /metrics shows it. */
 export interface ReplicaLagReport {
@@ -45,6 +57,9 @@ export class ReplicaLagMonitor {
   /** Each ready reader's node (host:port), set as it connects: looked up on every read, so kept at hand. */
   private readonly nodeOfReader = new Map<Redis, string>();
   private masterPending = false;
+  /** The replicas the master listed at its latest sample, with the offsets they acknowledged. */
+  private listed: { node: string; offset: number }[] = [];
+  private lastMove = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -74,18 +89,25 @@ export class ReplicaLagMonitor {
     return node !== undefined && this.nodes.get(node)?.lag.rotation === 'in';
   }
 
+  /** Whether `node` (host:port) is known to lag now: for a connection of its own on it (the live stock tail). */
+  lagging(node: string | undefined): boolean {
+    return node !== undefined && this.nodes.get(node)?.lag.rotation === 'out';
+  }
+
   /** The replica `reader` is connected to (host:port), for labels; '' when it is not connected. */
   nodeOf(reader: Redis): string {
     return this.nodeOfReader.get(reader) ?? '';
   }
 
-  /** Every replica node a reader was connected to lately: its lag and whether it is out of rotation. */
+  /**
+   * Every replica node a reader is connected to now: its lag and whether it is out of rotation. (A node no reader
+   * is on is not measured: its verdict is kept a while, for when a reader comes back, but not shown.)
+   */
   report(): ReplicaLagReport[] {
-    return [...this.nodes].map(([replica, node]) => ({
-      replica,
-      lagSeconds: node.lag.lagMs / 1000,
-      lagging: node.lag.rotation === 'out',
-    }));
+    const connected = new Set(this.nodeOfReader.values());
+    return [...this.nodes]
+      .filter(([replica]) => connected.has(replica))
+      .map(([replica, node]) => ({ replica, lagSeconds: node.lag.lagMs / 1000, lagging: node.lag.rotation === 'out' }));
   }
 
   close(): void {
@@ -96,6 +118,7 @@ export class ReplicaLagMonitor {
     const now = Date.now();
     this.sampleMaster();
     for (const reader of this.readers) this.probe(reader, now);
+    if (now - this.lastMove >= MOVE_EVERY_MS) this.rebalance(now);
     for (const [address, node] of this.nodes) {
       if (now - node.lastSeen > FORGET_AFTER_MS) this.nodes.delete(address);
     }
@@ -107,8 +130,10 @@ export class ReplicaLagMonitor {
     this.master
       .role()
       .then((reply) => {
-        const [role, offset] = reply as [string, number];
-        if (role === 'master') this.offsets.record(Date.now(), Number(offset));
+        const [role, offset, replicas] = reply as [string, number, [string, string, string][]];
+        if (role !== 'master') return;
+        this.offsets.record(Date.now(), Number(offset));
+        this.listed = replicas.map(([host, port, acked]) => ({ node: `${host}:${port}`, offset: Number(acked) }));
       })
       .catch(() => undefined) // no sample this tick; the replicas are judged on the history so far
       .finally(() => (this.masterPending = false));
@@ -137,7 +162,7 @@ export class ReplicaLagMonitor {
     };
     reader.role().then(
       (reply) => done(parseRole(reply as unknown[], sentAt)),
-      () => done({ kind: 'error' }),
+      () => done({ kind: 'error', sentAt }),
     );
     setTimeout(() => {
       // After this turn's I/O: a reply already in the socket is read before the silence is judged.
@@ -145,6 +170,20 @@ export class ReplicaLagMonitor {
         if (node.pendingSince === sentAt) this.judge(address, node, { kind: 'silent', sentAt }, sentAt + timeoutMs);
       });
     }, timeoutMs).unref();
+  }
+
+  /** Sends a reader that shares a node with another back through Sentinel when its preferred replica keeps up. */
+  private rebalance(now: number): void {
+    const nodes = this.readers.map((r) => (r.status === 'ready' ? this.nodeOfReader.get(r) : undefined));
+    const listed: ListedReplica[] = this.listed.map((r) => ({
+      node: r.node,
+      lagMs: this.offsets.lagMs(r.offset, now),
+    }));
+    const index = readerToMove(nodes, listed, this.settings.maxLagMs + ACK_PERIOD_MS);
+    if (index === undefined) return;
+    this.lastMove = now;
+    this.log.info({ reader: index + 1, on: nodes[index] }, 'replica reader back to its own replica');
+    this.readers[index]!.disconnect(true);
   }
 
   private judge(address: string, node: Node, result: ProbeResult, atLeast = 0): void {

@@ -53,7 +53,7 @@ export type ProbeResult =
   /** no answer yet, `sentAt` being when the probe left */
   | { kind: 'silent'; sentAt: number }
   /** the probe failed (the connection broke under it) */
-  | { kind: 'error' };
+  | { kind: 'error'; sentAt: number };
 
 export interface LagSettings {
   /** More lag than this takes a replica out of rotation (REPLICA_MAX_LAG_MS). */
@@ -84,6 +84,10 @@ export interface Verdict {
 export class ReplicaLag {
   private rotationNow: Rotation = 'unknown';
   private lag = 0;
+  /** The offset it last answered with. */
+  private offset: number | undefined;
+  /** When the first probe of the current run of unanswered ones left. */
+  private silentSince: number | undefined;
   /** Since when every probe was good, while out of rotation. */
   private goodSince: number | undefined;
 
@@ -125,21 +129,51 @@ export class ReplicaLag {
   /** Updates the lag estimate; true: a good probe, false: a bad one, undefined: too early to say (still waiting). */
   private judge(now: number, probe: ProbeResult, master: MasterOffsets): boolean | undefined {
     const { maxLagMs, probeTimeoutMs } = this.settings;
-    switch (probe.kind) {
-      case 'answer':
-        if (probe.role === 'master') {
-          this.lag = 0;
-          return true;
-        }
-        this.lag = master.lagMs(probe.offset, probe.sentAt);
-        // A replica whose link to the master is down gets nothing new, whatever its offset says.
-        return probe.linkUp && this.lag <= maxLagMs;
-      case 'silent':
-        // Not answering: what a read would get there is at least as old as the probe's wait.
-        this.lag = Math.max(this.lag, now - probe.sentAt);
-        return now - probe.sentAt >= probeTimeoutMs ? false : undefined;
-      case 'error':
-        return false;
+    if (probe.kind === 'answer') {
+      this.silentSince = undefined;
+      if (probe.role === 'master') {
+        this.offset = undefined;
+        this.lag = 0;
+        return true;
+      }
+      this.offset = probe.offset;
+      this.lag = master.lagMs(probe.offset, probe.sentAt);
+      // A replica whose link to the master is down gets nothing new, whatever its offset says.
+      return probe.linkUp && this.lag <= maxLagMs;
     }
+    // Not answering: what a read would get there is at least as old as the silence, and as its offset's lag now.
+    this.silentSince ??= probe.sentAt;
+    const byOffset = this.offset === undefined ? 0 : master.lagMs(this.offset, now);
+    this.lag = Math.max(byOffset, now - this.silentSince);
+    if (probe.kind === 'error') return false;
+    return now - probe.sentAt >= probeTimeoutMs ? false : undefined;
   }
+}
+
+/** A replica as the master lists it (ROLE), with its lag by the offset it last acknowledged (once a second). */
+export interface ListedReplica {
+  node: string;
+  lagMs: number;
+}
+
+/**
+ * Which reader to send back through Sentinel, if any. A reader whose replica stopped answering is reconnected
+ * (its socket times out) to another replica, and stays there: once the stopped one keeps up again, two readers
+ * share one node while it gets none. The reader to move is the one whose preferred replica — reader `i` takes the
+ * i-th of the healthy replicas sorted by address (connections.ts, replicaOptions) — is that idle replica.
+ */
+export function readerToMove(readerNodes: (string | undefined)[], listed: ListedReplica[], maxLagMs: number) {
+  const healthy = listed
+    .filter((r) => r.lagMs <= maxLagMs)
+    .map((r) => r.node)
+    .sort((a, b) => a.localeCompare(b));
+  if (healthy.length < 2) return undefined;
+  const idle = new Set(healthy.filter((node) => !readerNodes.includes(node)));
+  const index = readerNodes.findIndex(
+    (node, i) =>
+      node !== undefined &&
+      readerNodes.some((other, j) => j !== i && other === node) &&
+      idle.has(healthy[i % healthy.length]!),
+  );
+  return index >= 0 ? index : undefined;
 }
