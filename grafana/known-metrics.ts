@@ -33,6 +33,9 @@ const SERVICE = [
   'evergreen_redis_client_revivals_total',
   'evergreen_failover_fence',
   'evergreen_catalog_reads_total',
+  'evergreen_catalog_replica_reads_total',
+  'evergreen_replica_lag_seconds',
+  'evergreen_replica_lagging',
   ...histogram('evergreen_redis_pool_wait_seconds'),
   'evergreen_redis_pool_pending',
   // The client-side cache (Redis CLIENT TRACKING).

@@ -47,6 +47,9 @@ export const EnvSchema = Type.Object({
   REDIS_CONNECT_TIMEOUT_MS: PositiveInt(1000),
   REDIS_READY_TIMEOUT_MS: PositiveInt(30000),
   TX_POOL_SIZE: PositiveInt(8, 256),
+  // A replica further behind the master than this (or not answering) gets no catalog reads until it catches up.
+  // Lag is sampled every 250 ms: a smaller threshold could not be told apart from no lag.
+  REPLICA_MAX_LAG_MS: Type.Integer({ minimum: 250, maximum: 600_000, default: 1000 }),
 
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_EXPIRES_IN_SECONDS: PositiveInt(3600),
@@ -118,6 +121,8 @@ export interface Config {
     connectTimeoutMs: number;
     readyTimeoutMs: number;
     txPoolSize: number;
+    /** Catalog reads skip a replica lagging by more than this (redis/replica-lag.ts). */
+    replicaMaxLagMs: number;
   };
   auth: {
     jwtSecret: string;
@@ -199,6 +204,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
       readyTimeoutMs: env.REDIS_READY_TIMEOUT_MS,
       txPoolSize: env.TX_POOL_SIZE,
+      replicaMaxLagMs: env.REPLICA_MAX_LAG_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,

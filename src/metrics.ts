@@ -3,6 +3,7 @@ import { DomainError } from './errors.js';
 import { CacheMetrics } from './redis/cache/metrics.js';
 import { LiveMetrics } from './redis/live/metrics.js';
 import { writeRefusal } from './redis/errors.js';
+import type { ReplicaLagReport } from './redis/replica-lag-probe.js';
 
 /** Outcomes of a purchase request, as the `outcome` label of evergreen_purchases_total. */
 const PURCHASE_OUTCOMES = [
@@ -42,6 +43,7 @@ export class BusinessMetrics {
   readonly failoverFence: Gauge;
   readonly master: Gauge<'address'>;
   readonly catalogReads: Counter<'source'>;
+  readonly catalogReplicaReads: Counter<'replica'>;
   readonly poolWait: Histogram;
   readonly poolPending: Gauge;
   readonly loginLimited: Counter<'limit'>;
@@ -49,6 +51,7 @@ export class BusinessMetrics {
   readonly live: LiveMetrics;
   private fenced: () => boolean = () => false;
   private pending: () => number = () => 0;
+  private replicaLag: () => ReplicaLagReport[] = () => [];
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -129,6 +132,33 @@ export class BusinessMetrics {
       registers,
     });
     for (const source of ['replica', 'master']) this.catalogReads.inc({ source }, 0);
+    this.catalogReplicaReads = new Counter({
+      name: 'evergreen_catalog_replica_reads_total',
+      help: 'Catalog reads served by a replica, by replica (host:port): one that lags gets none',
+      labelNames: ['replica'],
+      registers,
+    });
+    // Read at every scrape from the lag monitor: a replica no reader has been on for a minute leaves the series.
+    const lag: Gauge<'replica'> = new Gauge({
+      name: 'evergreen_replica_lag_seconds',
+      help: 'How far behind the master each replica the catalog reads use is: the age of its oldest missing write',
+      labelNames: ['replica'],
+      registers,
+      collect: () => {
+        lag.reset();
+        for (const r of this.replicaLag()) lag.set({ replica: r.replica }, r.lagSeconds);
+      },
+    });
+    const lagging: Gauge<'replica'> = new Gauge({
+      name: 'evergreen_replica_lagging',
+      help: '1 while a replica lags past REPLICA_MAX_LAG_MS or does not answer its probe: it gets no catalog reads',
+      labelNames: ['replica'],
+      registers,
+      collect: () => {
+        lagging.reset();
+        for (const r of this.replicaLag()) lagging.set({ replica: r.replica }, r.lagging ? 1 : 0);
+      },
+    });
     this.poolWait = new Histogram({
       name: 'evergreen_redis_pool_wait_seconds',
       help: 'Time a purchase waited to borrow a transaction connection',
@@ -161,6 +191,11 @@ export class BusinessMetrics {
   /** Where evergreen_redis_pool_pending reads its value (the transaction pool). */
   reportPoolPending(pending: () => number): void {
     this.pending = pending;
+  }
+
+  /** Where evergreen_replica_lag_seconds and evergreen_replica_lagging read their values (the lag monitor). */
+  reportReplicaLag(report: () => ReplicaLagReport[]): void {
+    this.replicaLag = report;
   }
 
   /** Where evergreen_failover_fence reads its value (the Redis plugin's FailoverWatch). */

@@ -172,3 +172,33 @@ t.test('values a read did not find are returned, never cached', async (t) => {
   t.equal(cache.get('product', key('p:1')), 'v');
   t.equal(cache.get('product', key('p:2')), undefined);
 });
+
+t.test(
+  "a lagging replica's reads: dropped when it is found lagging, neither served nor kept while it lags",
+  async (t) => {
+    const { cache, link, value } = setup();
+    const other = fakeLink();
+    cache.track(other as unknown as TrackingLink);
+    const lagging = new Set<Redis>();
+    cache.readableWhen((reader) => !lagging.has(reader));
+    await cache.loadOne('product', key('p:1'), link.reader, async () => 'from-lagging');
+    await cache.loadOne('product', key('p:2'), other.reader, async () => 'from-other');
+    const inFlight = deferred<string>();
+    const loading = cache.loadOne('product', key('p:3'), link.reader, () => inFlight.promise);
+
+    lagging.add(link.reader);
+    t.equal(cache.get('product', key('p:1')), undefined, 'not served while its replica lags');
+    cache.dropReadBy([link.reader]);
+    inFlight.resolve('late');
+    await loading;
+    t.equal(await value('evergreen_cache_flushes_total', { reason: 'replica-lag' }), 1);
+    t.equal(cache.get('product', key('p:2')), 'from-other', "the other replica's entries stay");
+    t.equal(cache.get('product', key('p:3')), undefined, 'a read in flight from it is not kept');
+    await cache.loadOne('product', key('p:4'), link.reader, async () => 'while-lagging');
+    lagging.delete(link.reader);
+    t.equal(cache.get('product', key('p:1')), undefined, 'dropped for good: not served again once it is back');
+    t.equal(cache.get('product', key('p:4')), undefined, 'nothing read while it lagged was kept');
+    await cache.loadOne('product', key('p:1'), link.reader, async () => 'fresh');
+    t.equal(cache.get('product', key('p:1')), 'fresh', 'back in rotation: cached again');
+  },
+);

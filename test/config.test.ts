@@ -31,6 +31,13 @@ t.test('a bad variable is refused with its name in the message', async (t) => {
   t.throws(() => loadConfig({ ADMIN_USERNAME: 'boss' }, false), { message: /ADMIN_USERNAME and ADMIN_PASSWORD/ });
 });
 
+t.test('REPLICA_MAX_LAG_MS: 1 s by default, and never below the 250 ms the lag is sampled at', async (t) => {
+  t.equal(loadConfig({}, false).redis.replicaMaxLagMs, 1000);
+  t.equal(loadConfig({ REPLICA_MAX_LAG_MS: '2500' }, false).redis.replicaMaxLagMs, 2500);
+  t.throws(() => loadConfig({ REPLICA_MAX_LAG_MS: '100' }, false), { message: /REPLICA_MAX_LAG_MS/ });
+  t.throws(() => loadConfig({ REPLICA_MAX_LAG_MS: 'soon' }, false), { message: /REPLICA_MAX_LAG_MS/ });
+});
+
 t.test('production refuses a missing or weak JWT secret', async (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }, false), ConfigError);
   t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' }, false), { message: /JWT_SECRET/ });

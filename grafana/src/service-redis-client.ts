@@ -54,6 +54,42 @@ export function redisClientPanels(): cog.Builder<dashboard.Panel>[] {
       min: 0,
     }),
     timeseriesPanel({
+      title: 'Replica lag seen by the API',
+      description:
+        'How far behind the master each replica the catalog reads use is (evergreen_replica_lag_seconds: the age ' +
+        'of the oldest write it lacks, or how long it has not answered). Past REPLICA_MAX_LAG_MS (1 s): no reads.',
+      unit: units.Seconds,
+      queries: [{ expr: `max by (replica) (evergreen_replica_lag_seconds{${API}})`, legend: '{{replica}}' }],
+      min: 0,
+      width: 8,
+    }),
+    stateTimelinePanel({
+      title: 'Replicas out of catalog reads',
+      description:
+        'LAGGING while an instance keeps catalog reads off a replica (evergreen_replica_lagging): behind by more ' +
+        'than REPLICA_MAX_LAG_MS or not answering its probe within 200 ms. Back after a second of keeping up.',
+      unit: units.NoUnit,
+      queries: [{ expr: `max by (replica) (evergreen_replica_lagging{${API}})`, legend: '{{replica}}' }],
+      states: [
+        { value: 0, text: 'in rotation', color: 'green' },
+        { value: 1, text: 'LAGGING', color: 'red' },
+      ],
+      width: 8,
+    }),
+    timeseriesPanel({
+      title: 'Catalog reads by replica',
+      description: 'Catalog reads per second each replica served (a lagging one should serve none).',
+      unit: units.ReadsPerSecond,
+      queries: [
+        {
+          expr: `sum by (replica) (rate(evergreen_catalog_replica_reads_total{${API}}[$__rate_interval]))`,
+          legend: '{{replica}}',
+        },
+      ],
+      min: 0,
+      width: 8,
+    }),
+    timeseriesPanel({
       title: 'Pool wait p99',
       description: '99th percentile of the time a purchase waited to borrow a transaction connection.',
       unit: units.Seconds,

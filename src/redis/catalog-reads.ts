@@ -8,10 +8,13 @@ import type { FailoverWatch } from './failover-watch.js';
 const READ_BUDGET_MS = 1500;
 const POLL_MS = 20;
 
+/** Whether a ready replica client may be read from now (replica-lag-probe.ts: its node does not lag). */
+export type InRotation = (replica: Redis) => boolean;
+
 /**
- * Where a catalog read goes: a ready replica (each client prefers another one; the next is tried when one
- * fails), else the master while the Sentinels have no doubt about it (a read sent to a paused master would
- * hang until its timeout), else whichever of them becomes ready first within READ_BUDGET_MS.
+ * Where a catalog read goes: a ready replica in rotation (not lagging; each client prefers another one; the next
+ * is tried when one fails), else the master while the Sentinels have no doubt about it (a read sent to a paused
+ * master would hang until its timeout), else whichever of them becomes ready first within READ_BUDGET_MS.
  */
 export class CatalogReads {
   private next = 0;
@@ -20,8 +23,9 @@ export class CatalogReads {
     private readonly replicas: Redis[],
     private readonly master: Redis,
     private readonly watch: FailoverWatch,
-    /** Told where each read was served. */
-    private readonly served: (source: 'replica' | 'master') => void = () => {},
+    /** Told where each read was served (and by which replica client). */
+    private readonly served: (source: 'replica' | 'master', replica?: Redis) => void = () => {},
+    private readonly inRotation: InRotation = () => true,
   ) {}
 
   async run<T>(query: (redis: Redis) => Promise<T>): Promise<T> {
@@ -35,7 +39,7 @@ export class CatalogReads {
       if (replica) {
         try {
           const answer = await query(replica);
-          this.served('replica');
+          this.served('replica', replica);
           return answer;
         } catch (err) {
           lastError = err;
@@ -57,9 +61,11 @@ export class CatalogReads {
     return this.master.status === 'ready' && !this.watch.fence.fenced && this.watch.isMaster(this.master);
   }
 
-  /** Ready replica clients, starting at a rotating one so that reads spread over the replicas. */
+  /** Ready replica clients in rotation, starting at a rotating one so that reads spread over the replicas. */
   private readyReplicas(): Redis[] {
     const start = this.next++ % this.replicas.length;
-    return [...this.replicas.slice(start), ...this.replicas.slice(0, start)].filter((r) => r.status === 'ready');
+    return [...this.replicas.slice(start), ...this.replicas.slice(0, start)].filter(
+      (r) => r.status === 'ready' && this.inRotation(r),
+    );
   }
 }

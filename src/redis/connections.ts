@@ -201,4 +201,11 @@ export async function closeClient(client: Redis): Promise<void> {
   client.disconnect();
 }
 
+/** The node a client's socket is connected to now, as `host:port` (host as an IP), or undefined without one. */
+export function nodeAddress(client: Redis): string | undefined {
+  const stream = client.stream;
+  if (!stream?.remoteAddress || !stream.remotePort) return undefined;
+  return `${stream.remoteAddress.replace(/^::ffff:/, '')}:${stream.remotePort}`;
+}
+
 export { Redis };

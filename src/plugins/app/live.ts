@@ -6,6 +6,7 @@ import {
   closeClient,
   connect,
   logConnectionErrors,
+  nodeAddress,
   reviveOnEnd,
   stockTailOptions,
 } from '../../redis/connections.js';
@@ -36,7 +37,7 @@ export default fp(
     const tail = new Redis(stockTailOptions(cfg, BLOCK_MS));
     logConnectionErrors(tail, app.log, 'stock-tail');
     reviveOnEnd(tail, app.log, 'stock-tail', () => app.businessMetrics.clientRevivals.inc());
-    const { catalogReads, master, keys } = app.redis;
+    const { catalogReads, master, keys, replicaLag } = app.redis;
     const feed = new StockFeed(
       tail,
       catalogReads,
@@ -45,6 +46,7 @@ export default fp(
       { maxClients: live.maxClients },
       app.businessMetrics.live,
       app.log,
+      () => replicaLag.lagging(nodeAddress(tail)),
     );
     const streams = new Set<() => void>();
     app.decorate('stockFeed', feed);

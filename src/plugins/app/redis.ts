@@ -19,6 +19,7 @@ import { defineScripts } from '../../redis/scripts/index.js';
 import { keySchema, type Keys } from '../../redis/keys.js';
 import { ClientCache } from '../../redis/cache/client-cache.js';
 import { TrackingLink } from '../../redis/cache/tracking-link.js';
+import { PROBE_TIMEOUT_MS, READMIT_AFTER_MS, ReplicaLagMonitor } from '../../redis/replica-lag-probe.js';
 
 // Two replica clients, each preferring another replica: a read has somewhere to go while one is repointed.
 const REPLICA_CLIENTS = 2;
@@ -40,6 +41,8 @@ export interface RedisClients {
   watch: FailoverWatch;
   /** where a catalog read goes */
   catalogReads: CatalogReads;
+  /** how far each replica trails the master; whether catalog reads may go there */
+  replicaLag: ReplicaLagMonitor;
   keys: Keys;
   /** Every client's ioredis status by name, for /health/ready. */
   statuses(): Record<string, string>;
@@ -94,6 +97,18 @@ export default fp(
       metrics.reportMaster(formatAddress(to));
     });
     metrics.reportFence(() => watch.fence.fenced);
+    // A lagging replica gets no reads; what it read into the cache may be stale by its lag: dropped, not served.
+    const replicaLag = new ReplicaLagMonitor(
+      master,
+      replicas,
+      watch,
+      { maxLagMs: cfg.replicaMaxLagMs, probeTimeoutMs: PROBE_TIMEOUT_MS, readmitAfterMs: READMIT_AFTER_MS },
+      { left: (_node, _lagMs, readers) => cache.dropReadBy(readers) },
+      app.log,
+    );
+    const replicaSet = new Set(replicas);
+    cache.readableWhen((reader) => !replicaSet.has(reader) || replicaLag.inRotation(reader));
+    metrics.reportReplicaLag(() => replicaLag.report());
     for (const client of [master, rateLimit]) defineScripts(client);
 
     const txConnections = new Set<TxConnection>();
@@ -101,6 +116,7 @@ export default fp(
     metrics.reportPoolPending(() => pool.pending);
     const closeAll = async () => {
       await pool.drain().then(() => pool.clear());
+      replicaLag.close();
       cache.close();
       await Promise.all(named.map(([, client]) => closeClient(client)));
       await watch.close();
@@ -128,7 +144,16 @@ export default fp(
       ...Object.fromEntries(named.map(([name, client]) => [name, client.status])),
       ...Object.fromEntries([...txConnections].map((conn, i) => [`tx-${i + 1}`, conn.redis.status])),
     });
-    const catalogReads = new CatalogReads(replicas, master, watch, (source) => metrics.catalogReads.inc({ source }));
+    const catalogReads = new CatalogReads(
+      replicas,
+      master,
+      watch,
+      (source, replica) => {
+        metrics.catalogReads.inc({ source });
+        if (replica) metrics.catalogReplicaReads.inc({ replica: replicaLag.nodeOf(replica) });
+      },
+      (replica) => replicaLag.inRotation(replica),
+    );
     app.decorate('redis', {
       master,
       replicas,
@@ -138,6 +163,7 @@ export default fp(
       pool,
       watch,
       catalogReads,
+      replicaLag,
       keys: keySchema(cfg.keyPrefix),
       statuses,
     });

@@ -40,6 +40,8 @@ export class ClientCache implements LinkEvents {
   private readonly byRedisKey = new Map<string, Set<string>>();
   private readonly pending = new Map<string, Set<Ticket>>();
   private readonly links = new Map<Redis, TrackingLink>();
+  /** Whether what a reader read may be served and cached now (false: its replica lags; see readableWhen). */
+  private readable: (reader: Redis) => boolean = () => true;
 
   constructor(
     options: { maxEntries: number; maxBytes: number },
@@ -75,6 +77,14 @@ export class ClientCache implements LinkEvents {
     this.links.set(link.reader, link);
   }
 
+  /**
+   * Reads of a reader for which `readable` says false are neither served from the cache nor cached: a lagging
+   * replica hears of each change as late as it lags, so its invalidations come late too.
+   */
+  readableWhen(readable: (reader: Redis) => boolean): void {
+    this.readable = readable;
+  }
+
   /** The value cached for `key`, if it may be served now (counted as a hit); undefined otherwise (not counted). */
   get<T>(kind: CacheKind, key: CacheKey): T | undefined {
     const lruKey = lruKeyOf(key);
@@ -84,7 +94,7 @@ export class ClientCache implements LinkEvents {
       this.lru.delete(lruKey);
       return undefined;
     }
-    if (!entry.link.trusted()) return undefined;
+    if (!entry.link.trusted() || !this.readable(entry.link.reader)) return undefined;
     this.metrics.hits.inc({ kind });
     return entry.value as T;
   }
@@ -97,7 +107,8 @@ export class ClientCache implements LinkEvents {
   async load<T>(kind: CacheKind, keys: CacheKey[], redis: Redis, read: () => Promise<(T | undefined)[]>) {
     this.metrics.misses.inc({ kind }, keys.length);
     const link = this.links.get(redis);
-    const tickets = link?.trusted() ? keys.map((key) => this.issue(key.redisKey, link)) : undefined;
+    const tickets =
+      link?.trusted() && this.readable(redis) ? keys.map((key) => this.issue(key.redisKey, link)) : undefined;
     try {
       const values = await read();
       if (tickets) {
@@ -141,6 +152,21 @@ export class ClientCache implements LinkEvents {
     this.metrics.flushes.inc({ reason });
     for (const tickets of this.pending.values()) for (const ticket of tickets) ticket.spoiled = true;
     this.lru.clear();
+  }
+
+  /** Drops what these readers read (and spoils their reads in flight): their replica has just been found lagging. */
+  dropReadBy(readers: Redis[]): void {
+    const links = new Set(readers.map((reader) => this.links.get(reader)).filter((link) => link !== undefined));
+    if (links.size === 0) return;
+    this.metrics.flushes.inc({ reason: 'replica-lag' });
+    for (const tickets of this.pending.values()) {
+      for (const ticket of tickets) if (links.has(ticket.link)) ticket.spoiled = true;
+    }
+    const stale: string[] = [];
+    this.lru.forEach((entry, key) => {
+      if (links.has(entry.link)) stale.push(key);
+    });
+    for (const key of stale) this.lru.delete(key);
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export const CACHE_KINDS = ['product', 'page', 'token'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];
 
-/** Why the whole cache was dropped: each is a moment it could have missed an invalidation. */
+/** Why the cache was dropped: each is a moment it could have missed an invalidation, or heard it late. */
 export const FLUSH_REASONS = [
   'reader-reconnect',
   'invalidation-lost',
@@ -12,6 +12,8 @@ export const FLUSH_REASONS = [
   'switch-master',
   'fence',
   'flushdb',
+  // Not the whole cache: only what was read from a replica that has just been found lagging (its part of it).
+  'replica-lag',
 ] as const;
 export type FlushReason = (typeof FLUSH_REASONS)[number];
 
@@ -52,7 +54,7 @@ export class CacheMetrics {
     });
     this.flushes = new Counter({
       name: 'evergreen_cache_flushes_total',
-      help: 'Whole-cache flushes, by the reason an invalidation could have been missed',
+      help: "Cache flushes (whole, or one lagging replica's entries), by why an invalidation could be missed or late",
       labelNames: ['reason'],
       registers,
     });

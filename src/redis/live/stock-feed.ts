@@ -63,6 +63,8 @@ export class StockFeed {
     private readonly settings: FeedSettings,
     private readonly metrics: LiveMetrics,
     private readonly log: FastifyBaseLogger,
+    /** Whether the tail's replica is known to lag (replica-lag-probe.ts): its events would come late by as much. */
+    private readonly tailLags: () => boolean = () => false,
   ) {
     metrics.reportOpen(() => this.open);
   }
@@ -248,10 +250,14 @@ export class StockFeed {
     }
   }
 
-  /** The next entries: a blocking read on the tail's own replica connection, else a poll through the catalog reads. */
+  /**
+   * The next entries: a blocking read on the tail's own replica connection, else (not connected, or its replica
+   * lags) a poll through the catalog reads, which skip lagging replicas. The position only moves forward, so a
+   * tail that goes back to a replica still behind it just waits there for what is new.
+   */
   private async next(after: string): Promise<Entries> {
     const key = this.keys.stockEvents();
-    if (this.tail.status === 'ready') {
+    if (this.tail.status === 'ready' && !this.tailLags()) {
       const reply = (await this.tail.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', key, after)) as XReadReply;
       return reply?.[0]?.[1] ?? [];
     }
