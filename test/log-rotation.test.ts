@@ -1,6 +1,9 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { rotateIfFull } from '../stack/supervisor/log-file.js';
 import { Supervised, type ProcessSpec } from '../stack/supervisor/supervised.js';
@@ -69,6 +72,48 @@ t.test("a supervised process's log rotates by size and keeps a bounded number of
     numbers.every((n, i) => i === 0 || n === (numbers[i - 1] ?? 0) + 1),
     'no line lost or repeated across the rotations',
   );
+});
+
+// Writes 4000 lines (~400 KB) at once, says so in a file elsewhere, waits for the ballast to go, then writes again.
+const THROUGH_A_FULL_DISK = `
+const fs = require('node:fs');
+const [, marker, ballast] = process.argv;
+for (let i = 0; i < 4000; i++) console.log(String(i).padStart(4, '0') + 'x'.repeat(95));
+fs.writeFileSync(marker, 'wrote');
+const wait = setInterval(() => {
+  if (fs.existsSync(ballast)) return;
+  clearInterval(wait);
+  setTimeout(() => console.log('written once there is room'), 1200);
+}, 50);
+`;
+
+t.test('a full disk never holds the process up: its lines are dropped, counted, and the log goes on', async (t) => {
+  // A real small filesystem (tmpfs: root, as CI is), filled to the last byte. Before, the supervisor stopped
+  // reading the child's pipe at the first failed write: Redis then blocked on its next log line, answering nobody.
+  const dir = t.testdir();
+  const disk = await mkdtemp(path.join(os.tmpdir(), 'evergreen-full-disk-'));
+  const run = promisify(execFile);
+  await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'evergreen-test-log', disk]);
+  t.teardown(async () => {
+    await run('umount', ['-l', disk]);
+    await rm(disk, { recursive: true, force: true });
+  });
+  const ballast = path.join(disk, 'ballast');
+  const marker = path.join(dir, 'marker');
+  await writeFile(ballast, Buffer.alloc(1024 * 1024)).catch(() => undefined);
+  const child = chatty(disk, [THROUGH_A_FULL_DISK, marker, ballast], {
+    rotation: { maxBytes: 10 * 1024 * 1024, keep: 1 },
+  });
+  t.teardown(() => child.stop());
+  child.start();
+  await waitFor('the child to write everything', 20_000, () => readFile(marker));
+  t.pass('the child wrote all its lines while its log could not be written');
+  await rm(ballast);
+  await child.whenExited();
+  await child.stop();
+  const log = await readFile(path.join(disk, 'chatty.log'), 'utf8');
+  t.match(log, /\[supervisor\] \d+ bytes of this log were lost: its file refused them/, 'the loss is said');
+  t.match(log, /written once there is room/, 'and the log goes on');
 });
 
 t.test('a log the program writes itself is shifted once full, the oldest dropped', async (t) => {

@@ -57,13 +57,16 @@ export class AlertWatch extends Poller<Record<string, number>> {
 /**
  * What the API instances say of one replica, from their /metrics: the lag they estimate
  * (evergreen_replica_lag_seconds), whether they call it lagging (evergreen_replica_lagging), and the catalog reads
- * it served (evergreen_catalog_reads_total by its replica label).
+ * each replica served (evergreen_catalog_replica_reads_total). The gauges exist only while a reader is connected to
+ * the replica (a stopped one's reader moves away after a while): the counters are what prove where reads went.
  */
 export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
   private label: string | undefined;
   private first: { it: number; all: number } | undefined;
   private last: { it: number; all: number } | undefined;
-  private excludedAt: number | undefined;
+  /** Per instance (by its place in apis()): when it first called the replica lagging. */
+  private readonly laggingSince = new Map<number, number>();
+  private instances = 0;
   private maxLagMs = 0;
   private throttleEnd: number | undefined;
   private readmittedAt: number | undefined;
@@ -83,38 +86,52 @@ export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
 
   protected async poll(): Promise<void> {
     const texts = await instanceMetrics(this.deployment);
-    const labels = texts.flatMap((text) =>
-      counterSamples(text, 'evergreen_replica_lagging').map((s) => s.labels.replica ?? ''),
-    );
-    // Locally host:port as this host reaches it; in Compose the name the Sentinels announce (redis-2:6379).
-    const { host, port, name } = this.replica;
-    this.label ??=
-      labels.find((l) => l === `${host}:${port}` || l.startsWith(`${name}:`)) ??
-      labels.find((l) => l.endsWith(`:${port}`));
+    this.instances = texts.length;
+    this.label ??= this.labelIn(texts);
     const label = this.label;
     if (label === undefined) return;
-    const per = texts.map((text) => ({
-      lagging: counterSamples(text, 'evergreen_replica_lagging').find((s) => s.labels.replica === label)?.value,
-      lag: counterSamples(text, 'evergreen_replica_lag_seconds').find((s) => s.labels.replica === label)?.value,
-      reads: counterSamples(text, 'evergreen_catalog_reads_total').filter((s) => s.labels.source === 'replica'),
-    }));
-    const reads = per.flatMap((p) => p.reads);
+    const of = (text: string, name: string) => counterSamples(text, name).find((s) => s.labels.replica === label);
+    const reads = texts.flatMap((text) => counterSamples(text, 'evergreen_catalog_replica_reads_total'));
     const now = { it: sum(reads.filter((s) => s.labels.replica === label)), all: sum(reads) };
+    const lagging = texts.map((text) => of(text, 'evergreen_replica_lagging')?.value);
     if (this.throttleEnd === undefined) {
       this.first ??= now;
       this.last = now;
-      for (const p of per) this.maxLagMs = Math.max(this.maxLagMs, (p.lag ?? 0) * 1000);
-      if (this.excludedAt === undefined && per.every((p) => p.lagging === 1)) this.excludedAt = Date.now();
-    } else if (this.readmittedAt === undefined && per.every((p) => p.lagging === 0)) {
+      for (const text of texts)
+        this.maxLagMs = Math.max(this.maxLagMs, (of(text, 'evergreen_replica_lag_seconds')?.value ?? 0) * 1000);
+      lagging.forEach((value, i) => {
+        if (value === 1 && !this.laggingSince.has(i)) this.laggingSince.set(i, Date.now());
+      });
+    } else if (this.readmittedAt === undefined && lagging.every((value) => value === 0)) {
       this.readmittedAt = Date.now();
     }
   }
 
+  /**
+   * The replica's label (the address an instance's socket reaches it on): its own host:port locally, else the one
+   * label ending in its port; undefined when no instance names it (yet) or the port is not unique (Compose: every
+   * node on 6379 behind addresses of its network).
+   */
+  private labelIn(texts: string[]): string | undefined {
+    const labels = new Set(
+      texts.flatMap((text) =>
+        ['evergreen_replica_lagging', 'evergreen_catalog_replica_reads_total'].flatMap((name) =>
+          counterSamples(text, name).map((s) => s.labels.replica ?? ''),
+        ),
+      ),
+    );
+    const { host, port } = this.replica;
+    if (labels.has(`${host}:${port}`)) return `${host}:${port}`;
+    const byPort = [...labels].filter((l) => l.endsWith(`:${port}`));
+    return byPort.length === 1 ? byPort[0] : undefined;
+  }
+
   protected result(): ReplicaRouting {
     const { first, last } = this;
+    const all = this.instances > 0 && this.laggingSince.size === this.instances;
     return {
       label: this.label ?? `${this.replica.host}:${this.replica.port} (no instance labels it)`,
-      ...(this.excludedAt !== undefined ? { excludedMs: this.excludedAt - this.from } : {}),
+      ...(all ? { excludedMs: Math.max(...this.laggingSince.values()) - this.from } : {}),
       maxLagMs: Math.round(this.maxLagMs),
       servedByIt: first && last ? last.it - first.it : 0,
       servedByReplicas: first && last ? last.all - first.all : 0,
