@@ -87,7 +87,7 @@ export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
   protected async poll(): Promise<void> {
     const texts = await instanceMetrics(this.deployment);
     this.instances = texts.length;
-    this.label ??= this.labelIn(texts);
+    this.label ??= await this.labelIn(texts);
     const label = this.label;
     if (label === undefined) return;
     const of = (text: string, name: string) => counterSamples(text, name).find((s) => s.labels.replica === label);
@@ -108,11 +108,11 @@ export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
   }
 
   /**
-   * The replica's label (the address an instance's socket reaches it on): its own host:port locally, else the one
-   * label ending in its port; undefined when no instance names it (yet) or the port is not unique (Compose: every
-   * node on 6379 behind addresses of its network).
+   * The replica's label: the address an instance's socket reaches it on (127.0.0.1:<port> locally, a container's
+   * address in Compose), named back to a node as the deployment names what a Sentinel announces; undefined while
+   * no instance labels it.
    */
-  private labelIn(texts: string[]): string | undefined {
+  private async labelIn(texts: string[]): Promise<string | undefined> {
     const labels = new Set(
       texts.flatMap((text) =>
         ['evergreen_replica_lagging', 'evergreen_catalog_replica_reads_total'].flatMap((name) =>
@@ -120,10 +120,12 @@ export class ReplicaRoutingWatch extends Poller<ReplicaRouting> {
         ),
       ),
     );
-    const { host, port } = this.replica;
-    if (labels.has(`${host}:${port}`)) return `${host}:${port}`;
-    const byPort = [...labels].filter((l) => l.endsWith(`:${port}`));
-    return byPort.length === 1 ? byPort[0] : undefined;
+    for (const label of labels) {
+      const at = label.lastIndexOf(':');
+      const node = await this.deployment.nodeAt(label.slice(0, at), Number(label.slice(at + 1)));
+      if (node?.name === this.replica.name) return label;
+    }
+    return undefined;
   }
 
   protected result(): ReplicaRouting {
