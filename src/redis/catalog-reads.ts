@@ -14,7 +14,9 @@ export type InRotation = (replica: Redis) => boolean;
 /**
  * Where a catalog read goes: a ready replica in rotation (not lagging; each client prefers another one; the next
  * is tried when one fails), else the master while the Sentinels have no doubt about it (a read sent to a paused
- * master would hang until its timeout), else whichever of them becomes ready first within READ_BUDGET_MS.
+ * master would hang until its timeout), else a ready replica out of rotation — with the master gone (killed,
+ * paused) every replica's link is down and so "lagging", yet it holds every write there is: a read it answers
+ * beats a 503 —, else whichever of them becomes ready first within READ_BUDGET_MS.
  */
 export class CatalogReads {
   private next = 0;
@@ -35,7 +37,10 @@ export class CatalogReads {
     const tries = new Map<Redis, number>();
     let lastError: unknown;
     for (;;) {
-      const replica = this.readyReplicas().find((r) => (tries.get(r) ?? 0) < 2);
+      const untried = (r: Redis) => (tries.get(r) ?? 0) < 2;
+      const inRotation = this.readyReplicas(true).find(untried);
+      const master = inRotation ? undefined : this.masterAnswers();
+      const replica = inRotation ?? (master ? undefined : this.readyReplicas(false).find(untried));
       if (replica) {
         try {
           const answer = await query(replica);
@@ -47,7 +52,7 @@ export class CatalogReads {
           continue;
         }
       }
-      if (this.masterAnswers()) {
+      if (master) {
         this.served('master');
         return query(this.master);
       }
@@ -61,11 +66,11 @@ export class CatalogReads {
     return this.master.status === 'ready' && !this.watch.fence.fenced && this.watch.isMaster(this.master);
   }
 
-  /** Ready replica clients in rotation, starting at a rotating one so that reads spread over the replicas. */
-  private readyReplicas(): Redis[] {
+  /** Ready replica clients (in rotation only, or all), starting at a rotating one to spread reads over them. */
+  private readyReplicas(inRotationOnly: boolean): Redis[] {
     const start = this.next++ % this.replicas.length;
     return [...this.replicas.slice(start), ...this.replicas.slice(0, start)].filter(
-      (r) => r.status === 'ready' && this.inRotation(r),
+      (r) => r.status === 'ready' && (!inRotationOnly || this.inRotation(r)),
     );
   }
 }
