@@ -26,8 +26,14 @@ import {
 } from './options.js';
 import { renderMarkdown } from './report.js';
 
-// Limits that a drill's stream of requests never reaches, and quiet logs.
-export const DRILL_API_ENV = { LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', LOGIN_RATE_LIMIT_MAX: '10000' };
+// Limits that a drill's stream of requests never reaches, and quiet logs. The live stock stream keeps a soak's
+// every event (20 cycles write ~250,000), so invariant 5 can count one per change.
+export const DRILL_API_ENV = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_MAX: '1000000',
+  LOGIN_RATE_LIMIT_MAX: '10000',
+  STOCK_EVENTS_MAXLEN: '2000000',
+};
 
 /**
  * `npm run drill`: a deployment of its own — a LocalStack (fresh temp folder, free ports below 32768, its own
