@@ -91,8 +91,9 @@ export class DrillWatchers {
     // Trimmed past the start (STOCK_EVENTS_MAXLEN, a long drill): the count of changes cannot be compared. The
     // stream's own word (Redis 7: the greatest id trimmed away); its oldest entry cannot tell, being after the
     // start both when nothing was trimmed and when everything up to it was.
-    const info = (await redis.call('XINFO', 'STREAM', keys.stockEvents())) as unknown[];
-    const maxDeleted = String(info[info.indexOf('max-deleted-entry-id') + 1] ?? '0-0');
+    const info = (await redis.call('XINFO', 'STREAM', keys.stockEvents()).catch(() => [])) as unknown[];
+    const at = info.indexOf('max-deleted-entry-id');
+    const maxDeleted = at < 0 ? '0-0' : String(info[at + 1]);
     const trimmed = compareIds(maxDeleted, this.start) > 0;
     for (const product of trimmed ? [] : this.products) {
       const inStream = truth.filter((e) => e.productId === product).length;
